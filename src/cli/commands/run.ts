@@ -1,0 +1,71 @@
+import path from "node:path";
+import { ConfigError } from "../../common/errors.ts";
+import { fileLabel, validateConfig } from "../../config/load.ts";
+import type { PupConfig } from "../../config/schema.ts";
+import { Instance } from "../../instance/instance.ts";
+import { defaultServices } from "../../instance/services.ts";
+import { type ConfigFlags, loadFromFlags } from "../config-flags.ts";
+import { type ProcessFlags, processFromFlags } from "../process-flags.ts";
+
+export type RunFlags = ProcessFlags & ConfigFlags;
+
+/** Quote an argument so that `parseCommand` gives it back unchanged. */
+function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `run --cmd …` / `run -- CMD ARGS`: one process and no configuration file. */
+function configFromFlags(flags: RunFlags, extra: string[]): { config: PupConfig; configPath: string } {
+  const proc = processFromFlags(
+    { ...flags, cmd: flags.cmd ?? (flags.worker ? undefined : extra.map(shellQuote).join(" ")) },
+    flags.worker ? extra : [],
+  );
+  if (!proc.autostart && !proc.cron && !proc.watch) {
+    throw new ConfigError("a process run without a configuration file needs --autostart, --cron or --watch");
+  }
+  const config = validateConfig({ processes: [proc] }, "command line");
+  // No file, but the instance still needs a name for its .pup files and its lock.
+  const configPath = path.resolve(`pup-run-${proc.id}`);
+  return { config, configPath };
+}
+
+export async function runCommand(flags: RunFlags, extra: string[]): Promise<number> {
+  let config: PupConfig;
+  let configPath: string;
+  if (flags.cmd !== undefined || flags.worker !== undefined || extra.length > 0) {
+    ({ config, configPath } = configFromFlags(flags, extra));
+  } else {
+    const loaded = loadFromFlags({ config: flags.config, cwd: flags.cwd });
+    ({ config } = loaded);
+    configPath = loaded.path;
+    if (config.processes.length === 0)
+      throw new ConfigError(`${fileLabel(configPath)}: processes: nothing to run`);
+  }
+
+  const instance = new Instance({ config, configPath, services: defaultServices() });
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      instance.requestTerminate(signal);
+    } else {
+      // A second Ctrl+C: stop waiting. The reaper kills whatever is left.
+      process.stderr.write(`pup: ${signal} again; exiting now\n`);
+      process.exit(130);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
+  try {
+    await instance.start();
+  } catch (err) {
+    await instance.terminate("startup failed");
+    throw err;
+  }
+  await instance.finished;
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  process.off("SIGHUP", onSignal);
+  return 0;
+}

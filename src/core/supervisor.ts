@@ -1,0 +1,293 @@
+import { EventEmitter } from "node:events";
+import path from "node:path";
+import { BlockedError, UnknownProcessError } from "../common/errors.ts";
+import type { ProcessConfig, PupConfig } from "../config/schema.ts";
+import type { Logger } from "../logs/logger.ts";
+import { processLog } from "../logs/logger.ts";
+import { spawnChild } from "../runner/child.ts";
+import type { Reaper } from "../runner/reaper.ts";
+import type { OutputHandler } from "../runner/types.ts";
+import { spawnWorker } from "../runner/worker.ts";
+import { type ChildDefinition, childDefinitions, childEnvironment } from "./definitions.ts";
+import { FileWatcher } from "./file-watcher.ts";
+import { ManagedProcess } from "./managed-process.ts";
+import { ResourceSampler } from "./resource-sampler.ts";
+import { nextRunIso, Schedules } from "./scheduler.ts";
+import { combinedState } from "./states.ts";
+import type { CoreEvents, ProcessEntry, ProcessInfo, Telemetry } from "./types.ts";
+
+export interface SupervisorOptions {
+  config: PupConfig;
+  /** The configuration file's folder: relative paths resolve from here. */
+  configDir: string;
+  logger: Logger;
+  storage: { temp: string; data: string };
+  reaper?: Reaper;
+  /** Extra variables for a child (the API's PUP_API_*), computed at each start. */
+  childVariables?: (processId: string) => Record<string, string>;
+  /** How often CPU and memory of running processes are sampled; 0 turns sampling off. */
+  sampleIntervalMs?: number;
+}
+
+/** The processes pup runs for one configured process: one, or the instances of a cluster. */
+interface Group {
+  id: string;
+  config: ProcessConfig;
+  cluster: boolean;
+  members: ManagedProcess[];
+}
+
+/**
+ * The supervising core and its programmatic facade: the CLI, the REST API and plugins act on
+ * processes only through these methods. Triggers (autostart, cron, file changes) call the same
+ * methods; each process decides for itself what follows an exit.
+ */
+export class Supervisor {
+  readonly events = new EventEmitter<CoreEvents>();
+  private readonly groups: Group[] = [];
+  private readonly byId = new Map<string, { group: Group; member?: ManagedProcess }>();
+  private readonly schedules = new Schedules();
+  private readonly watchers: FileWatcher[] = [];
+  private readonly sampler = new ResourceSampler();
+  private sampleTimer: NodeJS.Timeout | undefined;
+  private terminating: Promise<void> | undefined;
+
+  constructor(private readonly options: SupervisorOptions) {
+    for (const config of options.config.processes) {
+      const group: Group = { id: config.id, config, cluster: config.cluster !== undefined, members: [] };
+      for (const def of childDefinitions(config, options.config, options.configDir)) {
+        const member = this.createProcess(def);
+        group.members.push(member);
+        if (group.cluster) this.byId.set(def.id.toLowerCase(), { group, member });
+      }
+      this.byId.set(config.id.toLowerCase(), { group, member: group.cluster ? undefined : group.members[0] });
+      this.groups.push(group);
+    }
+  }
+
+  private createProcess(def: ChildDefinition): ManagedProcess {
+    const { logger, storage } = this.options;
+    const output: OutputHandler = {
+      line: (stream, text) =>
+        logger.write({
+          severity: stream === "stderr" ? "error" : "log",
+          category: stream,
+          text,
+          processId: def.id,
+          timeStamp: Date.now(),
+        }),
+      drained: () => logger.drained(),
+    };
+    const launch = (out: OutputHandler) => {
+      const env = childEnvironment(def, process.env, {
+        PUP_TEMP_STORAGE: storage.temp,
+        PUP_DATA_STORAGE: storage.data,
+        ...this.options.childVariables?.(def.id),
+      });
+      if (def.type === "worker") {
+        return spawnWorker({
+          worker: def.config.worker!,
+          cwd: def.cwd,
+          scriptDir: this.options.configDir,
+          env,
+          output: out,
+        });
+      }
+      return spawnChild({
+        command: def.config.cmd!,
+        cwd: def.cwd,
+        env,
+        output: out,
+        reaper: this.options.reaper,
+      });
+    };
+    return new ManagedProcess(def, {
+      log: processLog(logger, def.id),
+      launch,
+      output,
+      onStateChange: (old, now, proc) => {
+        this.events.emit("process_status_changed", { old, new: now, status: proc.info() });
+      },
+    });
+  }
+
+  /** Arm the triggers: autostart, cron schedules, file watchers, resource sampling. */
+  start(): void {
+    const { logger, config, configDir } = this.options;
+    for (const group of this.groups) {
+      const { config: proc } = group;
+      if (proc.cron) {
+        const job = this.schedules.add(proc.cron, () => {
+          this.events.emit("process_scheduled", { id: group.id, nextRun: nextRunIso(job) });
+          logger.log("info", "scheduler", `cron ${proc.cron}: starting`, group.id);
+          for (const m of group.members) m.start("cron");
+        });
+        logger.log(
+          "info",
+          "scheduler",
+          `scheduled (cron ${proc.cron}); next start ${nextRunIso(job)}`,
+          group.id,
+        );
+      }
+      if (proc.terminate) {
+        const job = this.schedules.add(proc.terminate, () => {
+          this.events.emit("process_scheduled_terminate", { id: group.id, nextRun: nextRunIso(job) });
+          logger.log("info", "scheduler", `terminate schedule ${proc.terminate}: stopping`, group.id);
+          for (const m of group.members) void m.stop("scheduled");
+        });
+      }
+      if (proc.watch && proc.watch.length > 0) {
+        const watcher = new FileWatcher({
+          paths: proc.watch.map((p) => path.resolve(configDir, p)),
+          settings: config.watcher ?? {
+            interval: 1000,
+            exts: ["ts", "tsx", "js", "jsx", "json"],
+            match: ["**/*.*"],
+            skip: ["**/.git/**"],
+          },
+          onChange: (file) => {
+            this.events.emit("process_watch", { id: group.id, path: file });
+            logger.log("info", "watcher", `${file} changed: restarting`, group.id);
+            for (const m of group.members) void m.restart("watch");
+          },
+          onError: (message) => logger.log("warn", "watcher", message, group.id),
+        });
+        watcher.start();
+        this.watchers.push(watcher);
+      }
+      if (proc.autostart) for (const m of group.members) m.start("autostart");
+    }
+    const interval = this.options.sampleIntervalMs ?? 5000;
+    if (interval > 0) {
+      this.sampleTimer = setInterval(() => this.sampleUsage(), interval);
+      this.sampleTimer.unref();
+    }
+  }
+
+  private *allMembers(): Iterable<ManagedProcess> {
+    for (const group of this.groups) yield* group.members;
+  }
+
+  /** Sample CPU and memory of every running process group. */
+  sampleUsage(): void {
+    const byPid = new Map<number, ManagedProcess>();
+    for (const m of this.allMembers()) for (const pid of m.pids) byPid.set(pid, m);
+    const usage = this.sampler.sample(new Set(byPid.keys()));
+    const totals = new Map<ManagedProcess, { cpu: number; rss: number }>();
+    for (const [pid, u] of usage) {
+      const m = byPid.get(pid)!;
+      const t = totals.get(m) ?? { cpu: 0, rss: 0 };
+      totals.set(m, { cpu: t.cpu + u.cpu, rss: t.rss + u.rss });
+    }
+    for (const m of this.allMembers()) m.setUsage(totals.get(m));
+  }
+
+  private groupInfo(group: Group): ProcessInfo {
+    if (!group.cluster) return group.members[0].info();
+    const infos = group.members.map((m) => m.info());
+    const info: ProcessInfo = {
+      id: group.id,
+      type: "cluster",
+      status: combinedState(infos.map((i) => i.status)),
+      blocked: infos.every((i) => i.blocked),
+      restarts: infos.reduce((n, i) => n + i.restarts, 0),
+      updated: infos
+        .map((i) => i.updated)
+        .sort()
+        .at(-1)!,
+    };
+    const running = infos.filter((i) => i.rss !== undefined);
+    if (running.length > 0) {
+      info.cpu = Math.round(running.reduce((n, i) => n + (i.cpu ?? 0), 0) * 10) / 10;
+      info.rss = running.reduce((n, i) => n + (i.rss ?? 0), 0);
+    }
+    return info;
+  }
+
+  /** Every process: a cluster's entry, then its instances. */
+  list(): ProcessEntry[] {
+    const entries: ProcessEntry[] = [];
+    for (const group of this.groups) {
+      entries.push({ status: this.groupInfo(group), config: group.config });
+      if (group.cluster)
+        for (const m of group.members) entries.push({ status: m.info(), config: group.config });
+    }
+    return entries;
+  }
+
+  private lookup(id: string): { group: Group; member?: ManagedProcess } {
+    const found = this.byId.get(id.toLowerCase());
+    if (!found) throw new UnknownProcessError(id);
+    return found;
+  }
+
+  get(id: string): ProcessEntry {
+    const { group, member } = this.lookup(id);
+    return { status: member ? member.info() : this.groupInfo(group), config: group.config };
+  }
+
+  /** The processes an id names: `all`, a cluster (its instances), or one process. */
+  private targets(id: string): ManagedProcess[] {
+    if (id.toLowerCase() === "all") return [...this.allMembers()];
+    const { group, member } = this.lookup(id);
+    return member ? [member] : group.members;
+  }
+
+  has(id: string): boolean {
+    return id.toLowerCase() === "all" || this.byId.has(id.toLowerCase());
+  }
+
+  /** Start; blocked processes refuse (409), except that `all` just skips them. Running ones are left as they are. */
+  startProcess(id: string): void {
+    const targets = this.targets(id);
+    if (id.toLowerCase() !== "all" && targets.every((t) => t.isBlocked)) throw new BlockedError(id);
+    for (const t of targets) t.start("manual");
+  }
+
+  /** Stop, and stay stopped; resolves once every targeted process has exited. */
+  async stopProcess(id: string): Promise<void> {
+    await Promise.all(this.targets(id).map((t) => t.stop("manual")));
+  }
+
+  async restartProcess(id: string): Promise<void> {
+    const targets = this.targets(id);
+    if (id.toLowerCase() !== "all" && targets.every((t) => t.isBlocked)) throw new BlockedError(id);
+    await Promise.all(targets.filter((t) => !t.isBlocked).map((t) => t.restart("restart")));
+  }
+
+  blockProcess(id: string): void {
+    for (const t of this.targets(id)) t.block();
+  }
+
+  unblockProcess(id: string): void {
+    for (const t of this.targets(id)) t.unblock();
+  }
+
+  /** Store telemetry sent by a process (its id is the sender). Returns false for an unknown sender. */
+  setTelemetry(telemetry: Telemetry): boolean {
+    const found = this.byId.get(String(telemetry.sender).toLowerCase());
+    const member = found?.member;
+    if (!member) return false;
+    member.setTelemetry(telemetry);
+    this.events.emit("process_telemetry", telemetry);
+    return true;
+  }
+
+  /** Block and stop every process concurrently, and disarm every trigger. */
+  terminate(reason = "terminate"): Promise<void> {
+    if (!this.terminating) {
+      this.events.emit("terminating", { reason });
+      this.terminating = (async () => {
+        clearInterval(this.sampleTimer);
+        this.schedules.stopAll();
+        const members = [...this.allMembers()];
+        for (const m of members) m.block(true);
+        await Promise.all([
+          ...members.map((m) => m.stop("terminating")),
+          ...this.watchers.map((w) => w.stop()),
+        ]);
+      })();
+    }
+    return this.terminating;
+  }
+}

@@ -1,0 +1,132 @@
+import { mkdirSync } from "node:fs";
+import type { PupConfig } from "../config/schema.ts";
+import { Supervisor } from "../core/supervisor.ts";
+import type { Logger } from "../logs/logger.ts";
+import { Reaper } from "../runner/reaper.ts";
+import { VERSION } from "../version.ts";
+import { acquireLock } from "./lock.ts";
+import { createLogger } from "./logging.ts";
+import { type InstancePaths, instancePaths } from "./paths.ts";
+
+/** What an instance service (API server, log store, plugins…) gets to work with. */
+export interface InstanceContext {
+  readonly config: PupConfig;
+  readonly paths: InstancePaths;
+  readonly supervisor: Supervisor;
+  readonly logger: Logger;
+  readonly startedAt: Date;
+  /** Add variables to every child's environment (evaluated at each start). */
+  addChildVariables(provider: (processId: string) => Record<string, string>): void;
+  /** Ask the instance to shut down (as SIGTERM would). */
+  requestTerminate(reason: string): void;
+}
+
+/** A part of the instance with a lifetime: started before the processes, stopped after them. */
+export interface InstanceService {
+  readonly name: string;
+  start(context: InstanceContext): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface InstanceOptions {
+  config: PupConfig;
+  /** Absolute path of the configuration file (or the virtual one of a `run --cmd`). */
+  configPath: string;
+  services?: InstanceService[];
+}
+
+/**
+ * One `pup run`: holds the single-instance lock, the logger, the reaper, the supervisor and the
+ * services around them, and tears all of it down in order.
+ */
+export class Instance implements InstanceContext {
+  readonly config: PupConfig;
+  readonly paths: InstancePaths;
+  readonly logger: Logger;
+  readonly supervisor: Supervisor;
+  readonly startedAt = new Date();
+  private readonly reaper = new Reaper();
+  private readonly services: InstanceService[];
+  private readonly started: InstanceService[] = [];
+  private readonly variableProviders: Array<(id: string) => Record<string, string>> = [];
+  private releaseLock: (() => void) | undefined;
+  private stopping: Promise<void> | undefined;
+  private resolveFinished!: () => void;
+  /** Resolves when the instance has shut down completely. */
+  readonly finished = new Promise<void>((resolve) => {
+    this.resolveFinished = resolve;
+  });
+
+  constructor(options: InstanceOptions) {
+    this.config = options.config;
+    this.paths = instancePaths(options.configPath);
+    this.services = options.services ?? [];
+    this.logger = createLogger(this.config, this.paths.dir);
+    this.supervisor = new Supervisor({
+      config: this.config,
+      configDir: this.paths.dir,
+      logger: this.logger,
+      storage: { temp: this.paths.tempDir, data: this.paths.dataDir },
+      reaper: this.reaper,
+      childVariables: (id) => Object.assign({}, ...this.variableProviders.map((p) => p(id))),
+    });
+  }
+
+  addChildVariables(provider: (processId: string) => Record<string, string>): void {
+    this.variableProviders.push(provider);
+  }
+
+  requestTerminate(reason: string): void {
+    void this.terminate(reason);
+  }
+
+  /** Take the lock, start the services, then the processes. */
+  async start(): Promise<void> {
+    mkdirSync(this.paths.dataDir, { recursive: true });
+    mkdirSync(this.paths.tempDir, { recursive: true });
+    this.releaseLock = acquireLock(this.paths.lockFile, this.paths.configPath);
+    this.reaper.start();
+    this.logger.log(
+      "info",
+      "init",
+      `pup ${VERSION} starting (pid ${process.pid}, config ${this.paths.configPath})`,
+    );
+    try {
+      for (const service of this.services) {
+        await service.start(this);
+        this.started.push(service);
+      }
+    } catch (err) {
+      await this.terminate("startup failed");
+      throw err;
+    }
+    this.supervisor.start();
+  }
+
+  /** Block and stop every process, stop the services, flush the logs, release the lock. */
+  terminate(reason: string): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = (async () => {
+        this.logger.log("info", "terminating", `terminating (${reason}): stopping every process`);
+        await this.supervisor.terminate(reason);
+        for (const service of [...this.started].reverse()) {
+          try {
+            await service.stop();
+          } catch (err) {
+            this.logger.log(
+              "error",
+              "terminating",
+              `${service.name} did not stop cleanly: ${(err as Error).stack}`,
+            );
+          }
+        }
+        this.logger.log("info", "terminating", "all processes stopped; bye");
+        await this.logger.close();
+        this.reaper.stop();
+        this.releaseLock?.();
+        this.resolveFinished();
+      })();
+    }
+    return this.stopping;
+  }
+}

@@ -1,0 +1,9 @@
+import type { InstanceService } from "./instance.ts";
+
+/**
+ * The services every `pup run` instance has besides its processes. The REST API, the log store
+ * and plugins plug in here, each as an InstanceService, in the order they start.
+ */
+export function defaultServices(): InstanceService[] {
+  return [];
+}

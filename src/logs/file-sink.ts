@@ -1,0 +1,70 @@
+import path from "node:path";
+import type { LogEntry } from "./entry.ts";
+import { FileAppender } from "./file-appender.ts";
+import { formatLine } from "./format.ts";
+import type { LogSink } from "./sink.ts";
+
+/** Where one scope (the instance, or one process) writes its entries. */
+export interface FileRoute {
+  stdout?: string;
+  stderr?: string;
+  decorate: boolean;
+}
+
+export interface FileSinkOptions {
+  /** Folder that relative file names resolve from. */
+  baseDir: string;
+  /** Global files: every entry. */
+  global: FileRoute;
+  /** Files of one process (by the process's configured id), for its entries only. */
+  routeFor: (processId: string) => FileRoute | undefined;
+  onError: (message: string) => void;
+  /** Makes the appender for a file (rotation plugs in here). */
+  createAppender?: (file: string, onError: (message: string) => void) => FileAppender;
+}
+
+/**
+ * Writes entries to the files of SPEC §2.4: global files get every entry, process files their
+ * process's; error entries go to the `stderr` file, falling back to the `stdout` file.
+ */
+export class FileSink implements LogSink {
+  private readonly appenders = new Map<string, FileAppender>();
+
+  constructor(private readonly options: FileSinkOptions) {}
+
+  private appender(file: string): FileAppender {
+    const full = path.resolve(this.options.baseDir, file);
+    let appender = this.appenders.get(full);
+    if (!appender) {
+      const make = this.options.createAppender ?? ((f, onError) => new FileAppender(f, { onError }));
+      appender = make(full, this.options.onError);
+      this.appenders.set(full, appender);
+    }
+    return appender;
+  }
+
+  private writeRoute(route: FileRoute, entry: LogEntry): boolean {
+    const file = entry.severity === "error" ? (route.stderr ?? route.stdout) : route.stdout;
+    if (!file) return true;
+    return this.appender(file).write(`${formatLine(entry, { decorate: route.decorate, colors: false })}\n`);
+  }
+
+  write(entry: LogEntry): boolean {
+    let ok = this.writeRoute(this.options.global, entry);
+    const route = this.options.routeFor(entry.processId);
+    if (route && !this.writeRoute(route, entry)) ok = false;
+    return ok;
+  }
+
+  async drained(): Promise<void> {
+    await Promise.all([...this.appenders.values()].map((a) => a.drained()));
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([...this.appenders.values()].map((a) => a.flush()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.appenders.values()].map((a) => a.close()));
+  }
+}

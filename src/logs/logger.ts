@@ -1,0 +1,55 @@
+import { EventEmitter } from "node:events";
+import { CORE_PROCESS_ID, type LogEntry, type Severity } from "./entry.ts";
+import type { LogSink } from "./sink.ts";
+
+export interface LoggerEvents {
+  log: [LogEntry];
+}
+
+/**
+ * Fans entries out to the sinks and to live subscribers (`log` events). The one way anything in
+ * pup writes a log line.
+ */
+export class Logger extends EventEmitter<LoggerEvents> {
+  private readonly sinks: LogSink[] = [];
+  private now: () => number = Date.now;
+
+  addSink(sink: LogSink): void {
+    this.sinks.push(sink);
+  }
+
+  /** Record an entry. Returns false when a sink asks its producer to wait for `drained()`. */
+  write(entry: LogEntry): boolean {
+    let ok = true;
+    for (const sink of this.sinks) {
+      if (!sink.write(entry)) ok = false;
+    }
+    if (this.listenerCount("log") > 0) this.emit("log", entry);
+    return ok;
+  }
+
+  /** Convenience for the instance's own messages and those about a process. */
+  log(severity: Severity, category: string, text: string, processId: string = CORE_PROCESS_ID): void {
+    this.write({ severity, category, text, processId, timeStamp: this.now() });
+  }
+
+  async drained(): Promise<void> {
+    await Promise.all(this.sinks.map((s) => s.drained()));
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all(this.sinks.map((s) => s.flush()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.sinks.map((s) => s.close()));
+    this.sinks.length = 0;
+  }
+}
+
+/** A log function bound to one process, the narrow thing a runner or a process needs. */
+export type ProcessLog = (severity: Severity, category: string, text: string) => void;
+
+export function processLog(logger: Logger, processId: string): ProcessLog {
+  return (severity, category, text) => logger.log(severity, category, text, processId);
+}

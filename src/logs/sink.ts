@@ -1,0 +1,14 @@
+import type { LogEntry } from "./entry.ts";
+
+/**
+ * Where log entries go: the console, files, the log store. `write` returns false when the sink's
+ * backlog is over its high-water mark; producers that can wait (a child's pipe) then pause until
+ * `drained()` resolves, so nothing is dropped and memory stays bounded.
+ */
+export interface LogSink {
+  write(entry: LogEntry): boolean;
+  drained(): Promise<void>;
+  /** Write out everything accepted so far. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}

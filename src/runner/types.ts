@@ -1,0 +1,26 @@
+export type OutputStream = "stdout" | "stderr";
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the child could not be started at all (e.g. ENOENT). */
+  spawnError?: string;
+}
+
+export interface OutputHandler {
+  /** One whole line of output. Returns false when the consumer wants the producer to pause. */
+  line(stream: OutputStream, text: string): boolean;
+  /** Resolves when the consumer can take more lines. */
+  drained(): Promise<void>;
+}
+
+/** A running child: a process (group) or a worker thread. */
+export interface Run {
+  readonly pid: number | undefined;
+  /** Resolves when the child has started; rejects with the spawn error. */
+  readonly started: Promise<void>;
+  /** Resolves once, after the child exited and its output was read to the end. */
+  readonly exited: Promise<ExitInfo>;
+  /** Send a signal to the child's whole process group (a worker is terminated). */
+  signal(signal: NodeJS.Signals): void;
+}
