@@ -2,6 +2,8 @@ import { mkdirSync } from "node:fs";
 import type { PupConfig } from "../config/schema.ts";
 import { Supervisor } from "../core/supervisor.ts";
 import type { Logger } from "../logs/logger.ts";
+import { MemoryLog } from "../logs/memory-log.ts";
+import type { LogReader } from "../logs/query.ts";
 import { Reaper } from "../runner/reaper.ts";
 import { VERSION } from "../version.ts";
 import { acquireLock } from "./lock.ts";
@@ -15,6 +17,8 @@ export interface InstanceContext {
   readonly supervisor: Supervisor;
   readonly logger: Logger;
   readonly startedAt: Date;
+  /** Where stored entries are read from (the log store replaces the in-memory default). */
+  logReader: LogReader;
   /** Add variables to every child's environment (evaluated at each start). */
   addChildVariables(provider: (processId: string) => Record<string, string>): void;
   /** Ask the instance to shut down (as SIGTERM would). */
@@ -45,6 +49,7 @@ export class Instance implements InstanceContext {
   readonly logger: Logger;
   readonly supervisor: Supervisor;
   readonly startedAt = new Date();
+  logReader: LogReader;
   private readonly reaper = new Reaper();
   private readonly services: InstanceService[];
   private readonly started: InstanceService[] = [];
@@ -62,6 +67,9 @@ export class Instance implements InstanceContext {
     this.paths = instancePaths(options.configPath);
     this.services = options.services ?? [];
     this.logger = createLogger(this.config, this.paths.dir);
+    const memory = new MemoryLog();
+    this.logger.addSink(memory);
+    this.logReader = memory;
     this.supervisor = new Supervisor({
       config: this.config,
       configDir: this.paths.dir,

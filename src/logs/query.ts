@@ -1,0 +1,27 @@
+import type { LogEntry, Severity } from "./entry.ts";
+
+/** A filtered read of stored entries: the newest `limit` that match, returned oldest first. */
+export interface LogQuery {
+  processId?: string;
+  severity?: Severity;
+  /** ms since the epoch, inclusive. */
+  start?: number;
+  /** ms since the epoch, inclusive. */
+  end?: number;
+  /** Default 100. */
+  limit?: number;
+}
+
+/** What `GET /logs`, `pup logs` and plugins read entries through. */
+export interface LogReader {
+  query(query: LogQuery): LogEntry[] | Promise<LogEntry[]>;
+}
+
+export function matches(entry: LogEntry, q: LogQuery): boolean {
+  return (
+    (q.processId === undefined || entry.processId === q.processId) &&
+    (q.severity === undefined || entry.severity === q.severity) &&
+    (q.start === undefined || entry.timeStamp >= q.start) &&
+    (q.end === undefined || entry.timeStamp <= q.end)
+  );
+}
