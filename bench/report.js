@@ -1,0 +1,250 @@
+import { median } from "./lib/stats.js";
+
+const MiB = 2 ** 20;
+
+/** How each unit is printed. */
+const FORMAT = {
+  ms: (v) => (v < 10 ? v.toFixed(2) : v.toFixed(0)),
+  MiB: (v) => (v / MiB).toFixed(1),
+  "%": (v) => v.toFixed(2),
+  "lines/s": (v) => `${(v / 1000).toFixed(0)} k`,
+  "req/s": (v) => v.toFixed(0),
+  count: (v) => String(v),
+};
+
+const get = (object, ...keys) => keys.reduce((o, k) => (o == null ? undefined : o[k]), object);
+
+/**
+ * One row per figure: values for pup, PM2, supervisord and a reference (the bare-node floor, or
+ * the direct connection for the load balancer), and the target with its verdict (true, false, or
+ * undefined when a figure is missing).
+ */
+function row(metric, unit, values, target) {
+  const { pup, pm2, supervisord, reference } = values;
+  let pass;
+  if (target?.check) {
+    try {
+      pass = target.check(values);
+    } catch {
+      pass = undefined;
+    }
+  }
+  return { metric, unit, pup, pm2, supervisord, reference, target: target?.text, pass, note: values.note };
+}
+
+const defined = (...xs) => xs.every((x) => x !== undefined && x !== null && !Number.isNaN(x));
+/** A check that holds only when all of its figures exist. */
+const when = (keys, fn) => (v) => {
+  const xs = keys.map((k) => v[k]);
+  return defined(...xs) ? fn(...xs) : undefined;
+};
+
+export function buildReport(r) {
+  const rows = [];
+  const idle = (manager, n, key) => get(r, "idle", `${manager}.${n}`, key);
+  const floorRss = get(r, "floor", "rss");
+
+  for (const n of [10, 100]) {
+    rows.push(
+      row(
+        `idle RSS, ${n} children`,
+        "MiB",
+        {
+          pup: idle("pup", n, "rss"),
+          pm2: idle("pm2", n, "rss"),
+          supervisord: idle("supervisord", n, "rss"),
+          reference: floorRss,
+        },
+        n === 100
+          ? {
+              text: "≤ 0.7× PM2, ≤ 1.2× floor",
+              check: when(["pup", "pm2", "reference"], (p, q, f) => p <= 0.7 * q && p <= 1.2 * f),
+            }
+          : undefined,
+      ),
+    );
+  }
+  for (const n of [10, 100]) {
+    rows.push(
+      row(
+        `idle CPU, ${n} children`,
+        "%",
+        {
+          pup: idle("pup", n, "cpu"),
+          pm2: idle("pm2", n, "cpu"),
+          supervisord: idle("supervisord", n, "cpu"),
+        },
+        n === 100 ? { text: "≤ 0.2 %", check: when(["pup"], (p) => p <= 0.2) } : undefined,
+      ),
+    );
+  }
+  // All 100 running: the idle launch and every terminate round are samples of the same thing.
+  const start100 = (m) =>
+    median([idle(m, 100, "startMs"), ...(get(r, "terminate", m, "samples") ?? []).map((s) => s.startMs)]);
+  rows.push(
+    row("launch → all running, 10", "ms", {
+      pup: idle("pup", 10, "startMs"),
+      pm2: idle("pm2", 10, "startMs"),
+      supervisord: idle("supervisord", 10, "startMs"),
+    }),
+    row(
+      "launch → all running, 100",
+      "ms",
+      { pup: start100("pup"), pm2: start100("pm2"), supervisord: start100("supervisord") },
+      { text: "≤ 0.5× PM2", check: when(["pup", "pm2"], (p, q) => p <= 0.5 * q) },
+    ),
+  );
+  const restart = (m) => get(r, "restart", m, "gapMs");
+  rows.push(
+    row(
+      "crash → restart gap (median)",
+      "ms",
+      { pup: restart("pup"), pm2: restart("pm2"), supervisord: restart("supervisord") },
+      { text: "≤ PM2, ≤ 5 ms", check: when(["pup", "pm2"], (p, q) => p <= q && p <= 5) },
+    ),
+  );
+  const logs = (m, key) => get(r, "logs", m, key);
+  rows.push(
+    row(
+      "log capture to file",
+      "lines/s",
+      {
+        pup: logs("pup", "linesPerSec"),
+        pm2: logs("pm2", "linesPerSec"),
+        supervisord: logs("supervisord", "linesPerSec"),
+      },
+      { text: "≥ 1× supervisord", check: when(["pup", "supervisord"], (p, s) => p >= s) },
+    ),
+    row(
+      "log lines lost + damaged (file)",
+      "count",
+      {
+        pup: defined(logs("pup", "lost")) ? logs("pup", "lost") + logs("pup", "bad") : undefined,
+        pm2: defined(logs("pm2", "lost")) ? logs("pm2", "lost") + logs("pm2", "bad") : undefined,
+        supervisord: defined(logs("supervisord", "lost"))
+          ? logs("supervisord", "lost") + logs("supervisord", "bad")
+          : undefined,
+      },
+      { text: "0", check: when(["pup"], (p) => p === 0) },
+    ),
+    row(
+      "log capture into pup's store",
+      "lines/s",
+      {
+        pup: get(r, "logs", "pup", "store", "linesPerSec"),
+        note: get(r, "logs", "pup", "store") ? undefined : "no store yet",
+      },
+      {
+        text: "≥ 500 k/s, 0 lost",
+        check: when(["pup"], (p) => p >= 500_000 && get(r, "logs", "pup", "store", "lost") === 0),
+      },
+    ),
+  );
+  const cli = (m) => get(r, "cli", m, "ms");
+  rows.push(
+    row(
+      "status CLI round trip (median of 10)",
+      "ms",
+      {
+        pup: cli("pup"),
+        pm2: cli("pm2"),
+        supervisord: cli("supervisord"),
+        note: cli("pup") ? undefined : "pup status not there yet",
+      },
+      { text: "≤ 0.7× pm2 jlist", check: when(["pup", "pm2"], (p, q) => p <= 0.7 * q) },
+    ),
+  );
+  const term = (m, key) => get(r, "terminate", m, key);
+  rows.push(
+    row(
+      "terminate, 100 children: all gone",
+      "ms",
+      {
+        pup: term("pup", "childrenGoneMs"),
+        pm2: term("pm2", "childrenGoneMs"),
+        supervisord: term("supervisord", "childrenGoneMs"),
+      },
+      { text: "≤ 0.5× PM2", check: when(["pup", "pm2"], (p, q) => p <= 0.5 * q) },
+    ),
+    row(
+      "terminate, 100 children: orphans",
+      "count",
+      {
+        pup: term("pup", "orphans"),
+        pm2: term("pm2", "orphans"),
+        supervisord: term("supervisord", "orphans"),
+      },
+      { text: "0", check: when(["pup"], (p) => p === 0) },
+    ),
+  );
+  const processes = get(r, "api", "processes");
+  rows.push(
+    row(
+      "GET /processes, 100 processes",
+      "req/s",
+      { pup: processes?.reqPerSec, note: processes?.na },
+      { text: "≥ 5 000", check: when(["pup"], (p) => p >= 5000) },
+    ),
+    row(
+      "GET /processes p99",
+      "ms",
+      { pup: processes?.p99Ms, note: processes?.na },
+      { text: "≤ 20 ms", check: when(["pup"], (p) => p <= 20) },
+    ),
+  );
+  const lb = get(r, "api", "loadBalancer");
+  rows.push(
+    row(
+      "load balancer vs direct (reference)",
+      "req/s",
+      { pup: lb?.balanced?.reqPerSec, reference: lb?.direct?.reqPerSec, note: lb?.na },
+      { text: "≥ 0.8× direct", check: when(["pup", "reference"], (p, d) => p >= 0.8 * d) },
+    ),
+  );
+  const scale = r.scale ?? {};
+  const n = scale.children ?? 1000;
+  rows.push(
+    row(
+      `${n} children: launch → all running`,
+      "ms",
+      { pup: scale.startMs },
+      {
+        text: "≤ 3 000 ms",
+        check: when(["pup"], (p) => p <= 3000),
+      },
+    ),
+    row(`${n} children: idle RSS`, "MiB", { pup: scale.rss, reference: floorRss }),
+    row(
+      `${n} children: idle CPU`,
+      "%",
+      { pup: scale.cpu },
+      { text: "≤ 1 %", check: when(["pup"], (p) => p <= 1) },
+    ),
+  );
+  return rows;
+}
+
+function cell(value, unit) {
+  return value === undefined || value === null || Number.isNaN(value) ? "n/a" : FORMAT[unit](value);
+}
+
+function ratio(a, b) {
+  return defined(a, b) && b !== 0 ? `${(a / b).toFixed(2)}×` : "n/a";
+}
+
+export function renderTable(rows, meta) {
+  const head =
+    "| figure | unit | pup | PM2 | supervisord | floor / direct | pup/PM2 | pup/supervisord | pup/floor | target | result |";
+  const lines = [head, head.replace(/[^|]+/g, "---")];
+  for (const r of rows) {
+    const verdict = r.pass === true ? "pass" : r.pass === false ? "**FAIL**" : r.target ? "n/a" : "";
+    const note = r.note ? ` (${r.note})` : "";
+    lines.push(
+      `| ${r.metric}${note} | ${r.unit} | ${cell(r.pup, r.unit)} | ${cell(r.pm2, r.unit)} | ${cell(r.supervisord, r.unit)} | ${cell(r.reference, r.unit)} | ${ratio(r.pup, r.pm2)} | ${ratio(r.pup, r.supervisord)} | ${ratio(r.pup, r.reference)} | ${r.target ?? ""} | ${verdict} |`,
+    );
+  }
+  const when = meta
+    ? `\n\n${meta.quick ? "QUICK run (short windows, fewer lines): not for the record. " : ""}Taken ${meta.startedAt} → ${meta.finishedAt}; node ${meta.node}, ${meta.cpus} × ${meta.cpuModel}; load average before ${meta.loadAvgBefore?.map((x) => x.toFixed(2)).join(" ")}, after ${meta.loadAvgAfter.map((x) => x.toFixed(2)).join(" ")}.`
+    : "";
+  return lines.join("\n") + when;
+}

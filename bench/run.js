@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// `npm run bench`: the same workloads under pup, PM2 and supervisord; see docs/benchmarks.md.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { installExitHandlers, killEverything } from "./lib/cleanup.js";
+import { createContext, MANAGERS } from "./lib/context.js";
+import { ensureSupervisor } from "./lib/supervisor-install.js";
+import { REPO } from "./managers/pup.js";
+import { buildReport, renderTable } from "./report.js";
+import { api } from "./workloads/api.js";
+import { cli } from "./workloads/cli.js";
+import { floor } from "./workloads/floor.js";
+import { idle } from "./workloads/idle.js";
+import { logs } from "./workloads/logs.js";
+import { restart } from "./workloads/restart.js";
+import { scale } from "./workloads/scale.js";
+import { storeCount } from "./workloads/store.js";
+import { terminate } from "./workloads/terminate.js";
+
+const WORKLOADS = {
+  floor: (ctx) => floor(ctx),
+  idle: (ctx) => idle(ctx),
+  restart: (ctx) => restart(ctx),
+  logs: (ctx) => logs(ctx, { storeCount }),
+  cli: (ctx) => cli(ctx),
+  terminate: (ctx) => terminate(ctx),
+  api: (ctx) => api(ctx),
+  scale: (ctx) => scale(ctx),
+};
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    managers: { type: "string" },
+    keep: { type: "boolean", default: false },
+    "no-build": { type: "boolean", default: false },
+  },
+});
+
+const loadAvgBefore = os.loadavg();
+
+async function main() {
+  installExitHandlers();
+  if (!values["no-build"])
+    execFileSync("npm", ["run", "build"], { cwd: REPO, stdio: ["ignore", "ignore", "inherit"] });
+  const managers = values.managers ? values.managers.split(",") : MANAGERS;
+  const supervisorBins = managers.includes("supervisord") ? ensureSupervisor() : undefined;
+  const ctx = createContext({ quick: values.quick, managers, supervisorBins, keep: values.keep });
+  const selected = values.only ? values.only.split(",") : Object.keys(WORKLOADS);
+
+  const startedAt = new Date();
+  const results = {};
+  for (const name of selected) {
+    if (!WORKLOADS[name])
+      throw new Error(`unknown workload ${name}; known: ${Object.keys(WORKLOADS).join(", ")}`);
+    ctx.log(`${name}…`);
+    const t0 = performance.now();
+    try {
+      results[name] = await WORKLOADS[name](ctx);
+    } catch (err) {
+      ctx.log(`  ${name} failed: ${err.stack}`);
+      results[name] = { error: String(err.message) };
+    }
+    ctx.log(`  (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+
+  const report = buildReport(results);
+  const meta = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    quick: values.quick,
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memory: os.totalmem(),
+    loadAvgBefore,
+    loadAvgAfter: os.loadavg(),
+  };
+  const outDir = path.join(REPO, "bench/results");
+  mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `bench-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(file, `${JSON.stringify({ meta, rows: report, results }, null, 2)}\n`);
+  process.stdout.write(`${renderTable(report, meta)}\n`);
+  ctx.log(`results: ${path.relative(process.cwd(), file)}`);
+}
+
+main()
+  .catch((err) => {
+    process.stderr.write(`bench failed: ${err.stack}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    killEverything();
+  });

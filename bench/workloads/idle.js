@@ -1,0 +1,27 @@
+import { children } from "../lib/context.js";
+import { sleep } from "../lib/procfs.js";
+
+/**
+ * Idle footprint: n `sleep 100000` children. Launch → all running (ms), then after a short settle
+ * the manager's RSS and its CPU % over a window, all from /proc.
+ */
+export async function idle(ctx, { counts = [10, 100] } = {}) {
+  const windowMs = ctx.quick ? 3000 : 10_000;
+  const results = {};
+  for (const n of counts) {
+    for (const name of ctx.managers) {
+      results[`${name}.${n}`] = await ctx.withManager(name, async (m) => {
+        await m.start(children(n, "sleep 100000"));
+        const startMs = await m.waitAllRunning(n, "sleep");
+        await sleep(2000);
+        const rss = m.rss();
+        const cpu = await m.cpu(windowMs);
+        ctx.log(
+          `  idle ${n} ${name}: all running ${startMs.toFixed(0)} ms, rss ${(rss / 2 ** 20).toFixed(1)} MiB, cpu ${cpu.toFixed(2)} %`,
+        );
+        return { startMs, rss, cpu, cpuWindowMs: windowMs };
+      });
+    }
+  }
+  return results;
+}

@@ -1,0 +1,20 @@
+import { children } from "../lib/context.js";
+import { sleep } from "../lib/procfs.js";
+
+/** Scale, pup only: 1 000 `sleep` children: time until all run, RSS, idle CPU. */
+export async function scale(ctx) {
+  const n = ctx.quick ? 300 : 1000;
+  const windowMs = ctx.quick ? 3000 : 10_000;
+  if (!ctx.managers.includes("pup")) return {};
+  return ctx.withManager("pup", async (m) => {
+    await m.start(children(n, "sleep 100000"));
+    const startMs = await m.waitAllRunning(n, "sleep", 120_000);
+    await sleep(2000);
+    const rss = m.rss();
+    const cpu = await m.cpu(windowMs);
+    ctx.log(
+      `  scale ${n}: all running ${startMs.toFixed(0)} ms, rss ${(rss / 2 ** 20).toFixed(1)} MiB, cpu ${cpu.toFixed(2)} %`,
+    );
+    return { children: n, startMs, rss, cpu, cpuWindowMs: windowMs };
+  });
+}

@@ -1,0 +1,71 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { sleep } from "../lib/procfs.js";
+
+/**
+ * pup's log store (issue 4): an SQLite database at .pup/pup.json-data/logs.db. The table is found
+ * by its columns (one naming the process, one holding the text), so the harness does not depend on
+ * the store's internals. Returns undefined while pup has no store.
+ */
+async function openStore(dbFile) {
+  if (!existsSync(dbFile)) return undefined;
+  const { default: Database } = await import("better-sqlite3");
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()) {
+    const columns = db
+      .prepare(`PRAGMA table_info("${name}")`)
+      .all()
+      .map((c) => c.name);
+    const processColumn = columns.find((c) => /process/i.test(c));
+    const textColumn = columns.find((c) => /^(text|message|line)$/i.test(c));
+    if (processColumn && textColumn) return { db, table: name, processColumn };
+  }
+  db.close();
+  return undefined;
+}
+
+/**
+ * Time (from `startedAt`, ms since the epoch) until the store holds `total` entries of
+ * `processId`, counted incrementally by rowid; stops when the count has not grown for 5 s.
+ */
+export async function storeCount(manager, processId, total, startedAt) {
+  const dbFile = path.join(manager.dataDir, "logs.db");
+  let store;
+  for (let i = 0; i < 20 && !store; i++) {
+    store = await openStore(dbFile);
+    if (!store) await sleep(100);
+  }
+  if (!store) return undefined;
+  const { db, table, processColumn } = store;
+  try {
+    const query = db.prepare(
+      `SELECT count(*) AS n, max(rowid) AS last FROM "${table}" WHERE rowid > ? AND "${processColumn}" = ?`,
+    );
+    let count = 0;
+    let after = 0;
+    let lastChange = Date.now();
+    let doneAt;
+    for (;;) {
+      const { n, last } = query.get(after, processId);
+      const now = performance.timeOrigin + performance.now();
+      if (n > 0) {
+        count += n;
+        after = last;
+        lastChange = now;
+      }
+      if (count >= total) {
+        doneAt = now;
+        break;
+      }
+      if (now - lastChange > 5000) {
+        doneAt = lastChange;
+        break;
+      }
+      await sleep(20);
+    }
+    const ms = doneAt - startedAt;
+    return { ms, linesPerSec: (total / ms) * 1000, lost: total - count };
+  } finally {
+    db.close();
+  }
+}
