@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { pipeLines } from "./output.ts";
 import type { ExitInfo, OutputHandler, Run } from "./types.ts";
@@ -13,8 +14,26 @@ export interface WorkerSpec {
   output: OutputHandler;
 }
 
+const OUTPUT_GRACE_MS = 1000;
+
 /**
- * Runs a JavaScript file as a worker thread of the instance. It has no pid of its own; a stop
+ * A TypeScript worker is loaded through tsx's programmatic import (loader flags do not reach
+ * worker threads on Node 20). Returns the bootstrap code, or null when tsx is not installed.
+ */
+function typeScriptBootstrap(file: string): string | undefined | null {
+  if (!/\.[cm]?tsx?$/.test(file)) return undefined;
+  let api: string;
+  try {
+    api = import.meta.resolve("tsx/esm/api");
+  } catch {
+    return null;
+  }
+  const target = JSON.stringify(pathToFileURL(file).href);
+  return `import(${JSON.stringify(api)}).then(({ tsImport }) => tsImport(${target}, ${target}));`;
+}
+
+/**
+ * Runs a JavaScript (or, with tsx installed, TypeScript) file as a worker thread of the instance. It has no pid of its own; a stop
  * terminates the thread. Its console output becomes log lines like a child's.
  */
 export function spawnWorker(spec: WorkerSpec): Run {
@@ -29,7 +48,23 @@ export function spawnWorker(spec: WorkerSpec): Run {
       signal() {},
     };
   }
-  const worker = new Worker(file, { argv: args, env: spec.env, stdout: true, stderr: true });
+  const bootstrap = typeScriptBootstrap(file);
+  if (bootstrap === null) {
+    const spawnError = `${file} is TypeScript: install the "tsx" package to run TypeScript workers`;
+    return {
+      pid: undefined,
+      started: Promise.reject(new Error(spawnError)),
+      exited: Promise.resolve({ code: null, signal: null, spawnError }),
+      signal() {},
+    };
+  }
+  const worker = new Worker(bootstrap ?? file, {
+    eval: bootstrap !== undefined,
+    argv: args,
+    env: spec.env,
+    stdout: true,
+    stderr: true,
+  });
   const started = new Promise<void>((resolve, reject) => {
     worker.once("online", resolve);
     worker.once("error", reject);
@@ -45,7 +80,13 @@ export function spawnWorker(spec: WorkerSpec): Run {
   });
   const exited = new Promise<ExitInfo>((resolve) => {
     worker.once("exit", (code) => {
-      outputs.then(() => resolve({ code: terminatedBy ? null : code, signal: terminatedBy }));
+      const done = () => resolve({ code: terminatedBy ? null : code, signal: terminatedBy });
+      // The streams end right after the thread; never wait for them forever.
+      const giveUp = setTimeout(done, OUTPUT_GRACE_MS);
+      outputs.then(() => {
+        clearTimeout(giveUp);
+        done();
+      });
     });
   });
   return {

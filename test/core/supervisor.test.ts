@@ -365,3 +365,33 @@ describe("children", () => {
     assert.equal(h.status("c").status, FINISHED);
   });
 });
+
+describe("workers and resources", () => {
+  test("a TypeScript worker runs through tsx", async () => {
+    const script = path.join(dir, "typed-worker.ts");
+    writeFileSync(script, `const n: number = 21; console.log("typed", n * 2);`);
+    const h = harness([{ id: "tsw", worker: [script], autostart: true, restart: "error" }]);
+    await h.waitState("tsw", FINISHED);
+    assert.deepEqual(h.lines("tsw"), ["typed 42"]);
+  });
+
+  test("CPU and memory are sampled for the process and its descendants", async () => {
+    const h = harness([
+      {
+        id: "busy",
+        cmd: 'sh -c \'node -e "for(;;){}" & node -e "setInterval(()=>{},1000)" & wait\'',
+        autostart: true,
+      },
+    ]);
+    await h.waitRunning("busy");
+    await sleep(300);
+    h.supervisor.sampleUsage();
+    await sleep(700);
+    h.supervisor.sampleUsage();
+    const status = h.status("busy");
+    assert.ok((status.cpu ?? 0) > 30, `cpu ${status.cpu}`);
+    assert.ok((status.rss ?? 0) > 40 * 1024 * 1024, `rss ${status.rss} covers two node processes`);
+    await h.supervisor.stopProcess("busy");
+    assert.equal(h.status("busy").cpu, undefined, "no usage once stopped");
+  });
+});
