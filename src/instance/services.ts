@@ -1,3 +1,4 @@
+import { BalancerService } from "../balancer/service.ts";
 import type { InstanceService } from "./instance.ts";
 
 /**
@@ -5,5 +6,5 @@ import type { InstanceService } from "./instance.ts";
  * and plugins plug in here, each as an InstanceService, in the order they start.
  */
 export function defaultServices(): InstanceService[] {
-  return [];
+  return [new BalancerService()];
 }
