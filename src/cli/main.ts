@@ -21,7 +21,12 @@ function buildProgram(exit: ExitCode): Command {
     .version(VERSION, "-v, --version", "print the version")
     .helpOption("-h, --help", "show help")
     .showSuggestionAfterError(true)
-    .enablePositionalOptions();
+    .enablePositionalOptions()
+    // Set before the subcommands exist: commander copies these settings into each of them.
+    .exitOverride()
+    .configureOutput({
+      writeErr: (text) => process.stderr.write(text.startsWith("error: ") ? `pup: ${text.slice(7)}` : text),
+    });
 
   const run = program
     .command("run")
@@ -68,10 +73,6 @@ function buildProgram(exit: ExitCode): Command {
 export async function main(argv: string[]): Promise<number> {
   const exit: ExitCode = { code: 0 };
   const program = buildProgram(exit);
-  program.exitOverride();
-  program.configureOutput({
-    writeErr: (text) => process.stderr.write(text.startsWith("error:") ? `pup: ${text.slice(7)}` : text),
-  });
   if (argv.length === 0) {
     program.outputHelp();
     return 0;
