@@ -273,12 +273,8 @@ export class ManagedProcess {
       if (counts) this.restarts++;
       this.start("auto-restart");
     };
-    if (delayMs > 0) {
-      this.deps.log("info", "starting", `restarting in ${delayMs} ms`);
-      this.restartTimer = setTimeout(fire, delayMs);
-    } else {
-      this.restartTimer = setTimeout(fire, 0);
-    }
+    if (delayMs > 0) this.deps.log("info", "starting", `restarting in ${delayMs} ms`);
+    this.restartTimer = setTimeout(fire, delayMs);
   }
 
   private cancelPendingRestart(): void {

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import path from "node:path";
 import { BlockedError, UnknownProcessError } from "../common/errors.ts";
-import type { ProcessConfig, PupConfig } from "../config/schema.ts";
+import { type ProcessConfig, type PupConfig, watcherSchema } from "../config/schema.ts";
 import type { Logger } from "../logs/logger.ts";
 import { processLog } from "../logs/logger.ts";
 import { spawnChild } from "../runner/child.ts";
@@ -139,12 +139,7 @@ export class Supervisor {
       if (proc.watch && proc.watch.length > 0) {
         const watcher = new FileWatcher({
           paths: proc.watch.map((p) => path.resolve(configDir, p)),
-          settings: config.watcher ?? {
-            interval: 1000,
-            exts: ["ts", "tsx", "js", "jsx", "json"],
-            match: ["**/*.*"],
-            skip: ["**/.git/**"],
-          },
+          settings: config.watcher ?? watcherSchema.parse({}),
           onChange: (file) => {
             this.events.emit("process_watch", { id: group.id, path: file });
             logger.log("info", "watcher", `${file} changed: restarting`, group.id);
