@@ -42,6 +42,8 @@ export async function runCommand(flags: RunFlags, extra: string[]): Promise<numb
       throw new ConfigError(`${fileLabel(configPath)}: processes: nothing to run`);
   }
 
+  // The instance works from its configuration's folder, as relative paths in it do.
+  process.chdir(path.dirname(configPath));
   const instance = new Instance({ config, configPath, services: defaultServices() });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
