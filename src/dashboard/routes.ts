@@ -1,0 +1,44 @@
+import { readFileSync } from "node:fs";
+import type {} from "@fastify/swagger";
+import type { FastifyInstance } from "fastify";
+
+/** The dashboard's files: static, with no data in them (the page fetches data with a token). */
+const PUBLIC = new URL("../../src/dashboard/public/", import.meta.url);
+const FILES: Record<string, string> = {
+  "index.html": "text/html; charset=utf-8",
+  "app.js": "text/javascript; charset=utf-8",
+  "style.css": "text/css; charset=utf-8",
+};
+
+const cache = new Map<string, Buffer>();
+function asset(name: string): Buffer {
+  let content = cache.get(name);
+  if (!content) {
+    content = readFileSync(new URL(name, PUBLIC));
+    cache.set(name, content);
+  }
+  return content;
+}
+
+/** Paths that are served without a token. */
+export function isDashboardPath(url: string): boolean {
+  return /^(\/api)?\/dashboard(\/|$|\?)/.test(url);
+}
+
+/** GET /dashboard/ and its files. */
+export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
+  app.get("/dashboard", { schema: { hide: true } }, (request, reply) => {
+    reply.redirect(`${request.url.split("?")[0]}/`);
+  });
+  app.get("/dashboard/", { schema: { hide: true } }, (_request, reply) => {
+    reply.type(FILES["index.html"]).header("cache-control", "no-cache").send(asset("index.html"));
+  });
+  app.get<{ Params: { file: string } }>("/dashboard/:file", { schema: { hide: true } }, (request, reply) => {
+    const type = FILES[request.params.file];
+    if (!type) {
+      reply.code(404).send({ error: "not found" });
+      return;
+    }
+    reply.type(type).header("cache-control", "no-cache").send(asset(request.params.file));
+  });
+}
