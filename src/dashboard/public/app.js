@@ -83,6 +83,7 @@ function renderProcesses() {
     const running = status.status === 100 || status.status === 200 || status.status === 500;
     for (const action of [running ? "stop" : "start", "restart", status.blocked ? "unblock" : "block"]) {
       const button = document.createElement("button");
+      button.type = "button";
       button.textContent = action;
       button.dataset.action = action;
       button.dataset.id = status.id;
