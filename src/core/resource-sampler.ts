@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readSync } from "node:fs";
 
 /** CPU (percent of one core) and resident memory (bytes) of one process group. */
 export interface GroupUsage {
@@ -41,6 +41,12 @@ export class ResourceSampler {
     return usage;
   }
 
+  /**
+   * One pass over /proc. This runs every few seconds for as long as the instance lives, over every
+   * process of the machine, so it avoids what readFileSync and split cost per entry: each stat
+   * line is read into one reused buffer (open, read, close; no fstat, no second read for EOF) and
+   * its numbers are parsed from the bytes, stopping at the process group for foreign processes.
+   */
   private readGroups(groups: ReadonlySet<number>): Map<number, GroupTotals> {
     const totals = new Map<number, GroupTotals>();
     if (groups.size === 0) return totals;
@@ -53,20 +59,73 @@ export class ResourceSampler {
     for (const name of entries) {
       const c = name.charCodeAt(0);
       if (c < 48 || c > 57) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${name}/stat`, "latin1");
-      } catch {
-        continue;
-      }
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const pgrp = Number(fields[2]);
-      if (!groups.has(pgrp)) continue;
-      const total = totals.get(pgrp) ?? { ticks: 0, rssPages: 0 };
-      total.ticks += Number(fields[11]) + Number(fields[12]);
-      total.rssPages += Number(fields[21]);
-      totals.set(pgrp, total);
+      const length = readStat(name);
+      if (length === 0) continue;
+      const fields = parseStat(length, groups);
+      if (!fields) continue;
+      const total = totals.get(fields.pgrp) ?? { ticks: 0, rssPages: 0 };
+      total.ticks += fields.ticks;
+      total.rssPages += fields.rssPages;
+      totals.set(fields.pgrp, total);
     }
     return totals;
   }
+}
+
+/** A stat line is a few hundred bytes (the command name is at most 16). */
+const statBuffer = Buffer.allocUnsafe(4096);
+
+/** Reads /proc/<pid>/stat into statBuffer; 0 when the process is gone. */
+function readStat(pid: string): number {
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${pid}/stat`, "r");
+  } catch {
+    return 0;
+  }
+  try {
+    return readSync(fd, statBuffer, 0, statBuffer.length, 0);
+  } catch {
+    return 0;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// Positions after "pid (comm) ", counted from 0 = state: see proc(5).
+const PGRP = 2;
+const UTIME = 11;
+const STIME = 12;
+const RSS = 21;
+
+/** The fields of the stat line in statBuffer, or undefined when its group is not wanted. */
+function parseStat(
+  length: number,
+  groups: ReadonlySet<number>,
+): ({ pgrp: number } & GroupTotals) | undefined {
+  // The command name may contain anything, even ") ": the fields start after the last ")".
+  const close = statBuffer.lastIndexOf(0x29, length - 1);
+  if (close < 0) return undefined;
+  let field = 0;
+  let value = 0;
+  let pgrp = 0;
+  let ticks = 0;
+  for (let i = close + 2; i < length; i++) {
+    const b = statBuffer[i];
+    if (b === 0x20 || b === 0x0a) {
+      if (field === PGRP) {
+        if (!groups.has(value)) return undefined;
+        pgrp = value;
+      } else if (field === UTIME || field === STIME) {
+        ticks += value;
+      } else if (field === RSS) {
+        return { pgrp, ticks, rssPages: value };
+      }
+      field++;
+      value = 0;
+    } else if (b >= 0x30 && b <= 0x39) {
+      value = value * 10 + (b - 0x30);
+    }
+  }
+  return undefined;
 }
