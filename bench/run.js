@@ -38,6 +38,7 @@ const { values } = parseArgs({
     managers: { type: "string" },
     keep: { type: "boolean", default: false },
     "no-build": { type: "boolean", default: false },
+    profile: { type: "string" },
   },
 });
 
@@ -47,6 +48,7 @@ async function main() {
   installExitHandlers();
   if (!values["no-build"])
     execFileSync("npm", ["run", "build"], { cwd: REPO, stdio: ["ignore", "ignore", "inherit"] });
+  if (values.profile) process.env.PUP_BENCH_PROFILE_DIR = path.resolve(values.profile);
   const managers = values.managers ? values.managers.split(",") : MANAGERS;
   const supervisorBins = managers.includes("supervisord") ? ensureSupervisor() : undefined;
   const ctx = createContext({ quick: values.quick, managers, supervisorBins, keep: values.keep });

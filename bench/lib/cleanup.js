@@ -35,8 +35,10 @@ export function leftovers(pids = [...processes.keys()]) {
   return pids.filter((pid) => processes.has(pid) && isAlive(pid, processes.get(pid)));
 }
 
-export function killProcesses(pids, signal = "SIGKILL") {
+/** Signals processes recorded with `trackProcess` (or any live pid, with `untracked`). */
+export function killProcesses(pids, signal = "SIGKILL", untracked = false) {
   for (const pid of pids) {
+    if (!untracked && !processes.has(pid)) continue;
     if (!isAlive(pid, processes.get(pid))) continue;
     try {
       process.kill(pid, signal);

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { addHook, forgetGroup, killGroup, spawnGroup } from "../lib/cleanup.js";
 import { commandArgv } from "../lib/command.js";
-import { isAlive, sleep, waitFor } from "../lib/procfs.js";
+import { isAlive, waitFor } from "../lib/procfs.js";
 import { runTimed } from "../lib/run-command.js";
 import { Manager } from "./manager.js";
 import { REPO } from "./pup.js";
@@ -115,11 +115,9 @@ export class Pm2Manager extends Manager {
 
   async cleanup() {
     if (!this.cli) return;
-    if (this.daemonPid()) {
-      await runTimed(PM2_BIN, ["kill"], { cwd: this.dir, env: this.env });
-      for (let i = 0; i < 100 && this.daemon && isAlive(this.daemon); i++) await sleep(50);
-    }
-    this.killSync();
+    // `pm2 kill` deletes the apps one by one (seconds for 100): freeze and kill instead, then let
+    // `pm2 kill` find nothing. The hook stays registered until then, for a bench that dies first.
+    if (this.daemonPid()) this.forceStop();
     this.removeHook?.();
     killGroup(this.cli.pid);
     forgetGroup(this.cli.pid);

@@ -37,7 +37,10 @@ export class PupManager extends Manager {
   async launch(children) {
     writeFileSync(this.configFile, JSON.stringify(this.config(children), null, 2));
     const out = this.outputFd();
-    this.proc = spawnGroup(process.execPath, [PUP_BIN, "run", "--config", this.configFile], {
+    // `npm run bench -- --profile DIR`: every pup run writes a V8 CPU profile there on exit.
+    const profile = process.env.PUP_BENCH_PROFILE_DIR;
+    const nodeArgs = profile ? ["--cpu-prof", "--cpu-prof-dir", profile] : [];
+    this.proc = spawnGroup(process.execPath, [...nodeArgs, PUP_BIN, "run", "--config", this.configFile], {
       cwd: this.dir,
       stdio: ["ignore", out, out],
     });

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { forgetGroup, killGroup, spawnGroup } from "../lib/cleanup.js";
 import { commandArgv } from "../lib/command.js";
-import { isAlive, sleep } from "../lib/procfs.js";
+import { isAlive } from "../lib/procfs.js";
 import { runTimed } from "../lib/run-command.js";
 import { Manager } from "./manager.js";
 
@@ -92,12 +92,8 @@ export class SupervisordManager extends Manager {
   async cleanup() {
     if (!this.proc) return;
     const pid = this.proc.pid;
-    if (isAlive(pid)) {
-      try {
-        process.kill(pid, "SIGTERM");
-      } catch {}
-      for (let i = 0; i < 300 && isAlive(pid); i++) await sleep(50);
-    }
+    // supervisord's own stop takes about a second per child in turn: not worth waiting for here.
+    if (isAlive(pid)) this.forceStop();
     killGroup(pid);
     forgetGroup(pid);
     this.proc = undefined;

@@ -6,7 +6,7 @@ import { sleep } from "../lib/procfs.js";
  * the manager's RSS and its CPU % over a window, all from /proc.
  */
 export async function idle(ctx, { counts = [10, 100] } = {}) {
-  const windowMs = ctx.quick ? 3000 : 10_000;
+  const windowMs = ctx.quick ? 5000 : 10_000;
   const results = {};
   for (const n of counts) {
     for (const name of ctx.managers) {

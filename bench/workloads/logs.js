@@ -5,22 +5,25 @@ import { sleep } from "../lib/procfs.js";
 /** 99 characters + newline: the ~100-byte line of the workload, nothing a shell would interpret. */
 export const LINE = "pup-bench-log-line-".padEnd(99, "0123456789abcdefghijklmnopqrstuvwxyz");
 
-/** Counts lines in `file` and those that differ from LINE (split, joined or decorated). */
+/**
+ * Sorts the lines of `file`: intact copies of LINE, damaged ones (a piece of LINE, split, joined
+ * or altered) and others (the manager's own messages, `yes: Broken pipe` on stderr…).
+ */
 export async function countLines(file) {
-  let lines = 0;
-  let bad = 0;
+  const counts = { good: 0, damaged: 0, other: 0 };
+  const tally = (line) => {
+    if (line === LINE) counts.good++;
+    else if (/^[0-9a-z-]+$/.test(line)) counts.damaged++;
+    else counts.other++;
+  };
   let rest = "";
   for await (const chunk of createReadStream(file, { encoding: "latin1", highWaterMark: 1 << 20 })) {
     const parts = (rest + chunk).split("\n");
     rest = parts.pop();
-    lines += parts.length;
-    for (const p of parts) if (p !== LINE) bad++;
+    for (const p of parts) tally(p);
   }
-  if (rest !== "") {
-    lines++;
-    if (rest !== LINE) bad++;
-  }
-  return { lines, bad };
+  if (rest !== "") tally(rest);
+  return counts;
 }
 
 /**
@@ -45,7 +48,7 @@ export async function waitForSize(file, bytes, stallMs = 5000) {
 /**
  * Log capture: a child printing N lines of ~100 bytes as fast as `yes | head` can. Measured from
  * the child's own start (it writes `date +%s%N` first) until the manager's log file holds every
- * byte; lost = lines missing from the file, bad = lines that arrived split, joined or altered.
+ * byte; lost = intact lines missing from the file, damaged = lines that arrived split or joined.
  * For pup, the log store (when there is one) is measured the same way.
  */
 export async function logs(ctx, { storeCount } = {}) {
@@ -60,13 +63,20 @@ export async function logs(ctx, { storeCount } = {}) {
       const doneAt = await waitForSize(logFile, total * (LINE.length + 1));
       const startedAt = Number(BigInt(readFileSync(startFile, "utf8").trim()) / 1000n) / 1000;
       const ms = doneAt - startedAt;
-      const { lines, bad } = await countLines(logFile);
-      const result = { lines: total, ms, linesPerSec: (total / ms) * 1000, lost: total - lines, bad };
+      const { good, damaged, other } = await countLines(logFile);
+      const result = {
+        lines: total,
+        ms,
+        linesPerSec: (total / ms) * 1000,
+        lost: total - good,
+        damaged,
+        other,
+      };
       if (name === "pup" && storeCount) {
         result.store = await storeCount(m, "logger", total, startedAt);
       }
       ctx.log(
-        `  logs ${name}: ${ms.toFixed(0)} ms, ${(result.linesPerSec / 1000).toFixed(0)} k lines/s, lost ${result.lost}, bad ${bad}`,
+        `  logs ${name}: ${ms.toFixed(0)} ms, ${(result.linesPerSec / 1000).toFixed(0)} k lines/s, lost ${result.lost}, damaged ${damaged}, other ${other}`,
       );
       return result;
     });

@@ -4,7 +4,7 @@ import { sleep } from "../lib/procfs.js";
 /** Scale, pup only: 1 000 `sleep` children: time until all run, RSS, idle CPU. */
 export async function scale(ctx) {
   const n = ctx.quick ? 300 : 1000;
-  const windowMs = ctx.quick ? 3000 : 10_000;
+  const windowMs = ctx.quick ? 5000 : 10_000;
   if (!ctx.managers.includes("pup")) return {};
   return ctx.withManager("pup", async (m) => {
     await m.start(children(n, "sleep 100000"));
