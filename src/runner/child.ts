@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { parseCommand } from "./command.ts";
 import { pipeLines } from "./output.ts";
 import type { Reaper } from "./reaper.ts";
-import type { ExitInfo, OutputHandler, Run } from "./types.ts";
+import { type ExitInfo, failedRun, type OutputHandler, type Run } from "./types.ts";
 
 export interface ChildSpec {
   command: string;
@@ -38,12 +38,7 @@ export function spawnChild(spec: ChildSpec): Run {
 
   if (!existsSync(spec.cwd)) {
     const spawnError = `working directory does not exist: ${spec.cwd}`;
-    return {
-      pid: undefined,
-      started: Promise.reject(new Error(spawnError)),
-      exited: Promise.resolve({ code: null, signal: null, spawnError }),
-      signal() {},
-    };
+    return failedRun(spawnError);
   }
 
   const child = spawn(file, args, {

@@ -24,3 +24,15 @@ export interface Run {
   /** Send a signal to the child's whole process group (a worker is terminated). */
   signal(signal: NodeJS.Signals): void;
 }
+
+/** A run that never started: the reason is reported as its spawn error. */
+export function failedRun(spawnError: string): Run {
+  const started = Promise.reject(new Error(spawnError));
+  started.catch(() => {});
+  return {
+    pid: undefined,
+    started,
+    exited: Promise.resolve({ code: null, signal: null, spawnError }),
+    signal() {},
+  };
+}

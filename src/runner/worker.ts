@@ -3,7 +3,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { pipeLines } from "./output.ts";
-import type { ExitInfo, OutputHandler, Run } from "./types.ts";
+import { type ExitInfo, failedRun, type OutputHandler, type Run } from "./types.ts";
 
 export interface WorkerSpec {
   /** The script (relative to `scriptDir`, default `cwd`), then its arguments. */
@@ -41,22 +41,12 @@ export function spawnWorker(spec: WorkerSpec): Run {
   const file = path.resolve(spec.scriptDir ?? spec.cwd, script);
   if (!existsSync(file)) {
     const spawnError = `worker script not found: ${file}`;
-    return {
-      pid: undefined,
-      started: Promise.reject(new Error(spawnError)),
-      exited: Promise.resolve({ code: null, signal: null, spawnError }),
-      signal() {},
-    };
+    return failedRun(spawnError);
   }
   const bootstrap = typeScriptBootstrap(file);
   if (bootstrap === null) {
     const spawnError = `${file} is TypeScript: install the "tsx" package to run TypeScript workers`;
-    return {
-      pid: undefined,
-      started: Promise.reject(new Error(spawnError)),
-      exited: Promise.resolve({ code: null, signal: null, spawnError }),
-      signal() {},
-    };
+    return failedRun(spawnError);
   }
   const worker = new Worker(bootstrap ?? file, {
     eval: bootstrap !== undefined,

@@ -1,18 +1,16 @@
 import { type Command, Option } from "commander";
-import { describePlan, installService, planService, uninstallService } from "../../service/install.ts";
+import {
+  describePlan,
+  installService,
+  planService,
+  type ServiceRequest,
+  uninstallService,
+} from "../../service/install.ts";
 import { SERVICE_MANAGERS } from "../../service/templates.ts";
 import { addConfigFlags, type ConfigFlags, loadFromFlags } from "../config-flags.ts";
 import type { ExitCode } from "../main.ts";
 
-interface ServiceFlags extends ConfigFlags {
-  system?: boolean;
-  name?: string;
-  user?: string;
-  home?: string;
-  env?: string[];
-  manager?: string;
-  dryRun?: boolean;
-}
+type ServiceFlags = ConfigFlags & Omit<ServiceRequest, "configPath" | "config"> & { dryRun?: boolean };
 
 function plan(flags: ServiceFlags) {
   const loaded = loadFromFlags(flags);
