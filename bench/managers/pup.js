@@ -7,7 +7,8 @@ import { runTimed } from "../lib/run-command.js";
 import { Manager } from "./manager.js";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const PUP_BIN = path.join(REPO, "bin/pup.js");
+/** PUP_BENCH_PUP_BIN runs another build of pup (an A/B copy of bin/ + dist/) under the same harness. */
+export const PUP_BIN = process.env.PUP_BENCH_PUP_BIN ?? path.join(REPO, "bin/pup.js");
 
 /** pup: one node process (`pup run`) plus its reaper shell; children are its direct children. */
 export class PupManager extends Manager {

@@ -58,7 +58,9 @@ export async function logs(ctx, { storeCount } = {}) {
     results[name] = await ctx.withManager(name, async (m, dir) => {
       const logFile = path.join(dir, "child.log");
       const startFile = path.join(dir, "started");
-      const cmd = `date +%s%N > ${startFile}; yes ${LINE} | head -n ${total}`;
+      // yes's "Broken pipe" on stderr would land inside a line where a manager merges stderr into
+      // the same pipe (supervisord's redirect_stderr): silenced, so every manager gets only the lines.
+      const cmd = `date +%s%N > ${startFile}; yes ${LINE} 2>/dev/null | head -n ${total}`;
       await m.start([{ id: "logger", cmd, restart: false, logFile }]);
       const doneAt = await waitForSize(logFile, total * (LINE.length + 1));
       const startedAt = Number(BigInt(readFileSync(startFile, "utf8").trim()) / 1000n) / 1000;
