@@ -1,3 +1,4 @@
+import { ApiService } from "../api/service.ts";
 import { BalancerService } from "../balancer/service.ts";
 import type { InstanceService } from "./instance.ts";
 
@@ -6,5 +7,5 @@ import type { InstanceService } from "./instance.ts";
  * and plugins plug in here, each as an InstanceService, in the order they start.
  */
 export function defaultServices(): InstanceService[] {
-  return [new BalancerService()];
+  return [new BalancerService(), new ApiService()];
 }

@@ -1,0 +1,305 @@
+import type { FastifyInstance } from "fastify";
+import type { Supervisor } from "../core/supervisor.ts";
+import type { Telemetry } from "../core/types.ts";
+import type { InstanceContext } from "../instance/instance.ts";
+import type { LogEntry, Severity } from "../logs/entry.ts";
+import type { EventStream } from "./event-stream.ts";
+import type { ApiMetrics } from "./metrics.ts";
+import {
+  applicationState as applicationStateSchema,
+  authFailures,
+  dataOf,
+  errorBody,
+  ipcBody,
+  logBody,
+  logEntry,
+  logsQuery,
+  processEntry,
+  processIdParams,
+  processStatus,
+  streamQuery,
+  telemetry,
+} from "./schemas.ts";
+import type { ApplicationState } from "./state.ts";
+
+export interface RouteDeps {
+  context: InstanceContext;
+  state: () => ApplicationState;
+  stream: EventStream;
+  metrics: ApiMetrics;
+}
+
+/** The process actions of `POST /processes/{id}/<action>`, each one call of the facade. */
+const ACTIONS: Record<string, { summary: string; run: (s: Supervisor, id: string) => unknown }> = {
+  start: {
+    summary: "Start a process (already running: nothing to do). 409 if it is blocked.",
+    run: (s, id) => s.startProcess(id),
+  },
+  stop: {
+    summary: "Stop a process and keep it stopped; answers once it has exited.",
+    run: (s, id) => s.stopProcess(id),
+  },
+  restart: {
+    summary: "Stop (if running) and start a process. 409 if it is blocked.",
+    run: (s, id) => s.restartProcess(id),
+  },
+  block: {
+    summary: "Refuse every start of a process until it is unblocked.",
+    run: (s, id) => s.blockProcess(id),
+  },
+  unblock: {
+    summary: "Allow starts again (does not start the process).",
+    run: (s, id) => s.unblockProcess(id),
+  },
+};
+
+const badRequest = { 400: { ...errorBody, description: "malformed request" } };
+const unknownProcess = { 404: { ...errorBody, description: "no process with this id" } };
+
+/** Every route of SPEC §5.2; registered at the root and again under /api. */
+export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { context, state, stream, metrics } = deps;
+  const { supervisor, logger } = context;
+
+  app.get(
+    "/processes",
+    {
+      config: { scope: "read" },
+      schema: {
+        summary: "Every process with its status and configuration: cluster entries, then their instances.",
+        response: { 200: dataOf({ type: "array", items: processEntry }, "the processes"), ...authFailures },
+      },
+    },
+    async () => ({ data: supervisor.list() }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/processes/:id",
+    {
+      config: { scope: "read" },
+      schema: {
+        summary: "One process, cluster or cluster instance.",
+        params: processIdParams,
+        response: { 200: dataOf(processEntry, "the process"), ...authFailures, ...unknownProcess },
+      },
+    },
+    async (request) => ({ data: supervisor.get(request.params.id) }),
+  );
+
+  for (const [action, { summary, run }] of Object.entries(ACTIONS)) {
+    app.post<{ Params: { id: string } }>(
+      `/processes/:id/${action}`,
+      {
+        config: { scope: "control" },
+        schema: {
+          summary,
+          params: processIdParams,
+          response: {
+            200: dataOf(
+              { type: "array", items: processStatus },
+              "the processes the id names, after the action",
+            ),
+            ...authFailures,
+            ...unknownProcess,
+            ...(action === "start" || action === "restart"
+              ? { 409: { ...errorBody, description: "the process is blocked" } }
+              : {}),
+          },
+        },
+      },
+      async (request) => {
+        const { id } = request.params;
+        await run(supervisor, id);
+        return { data: named(supervisor, id) };
+      },
+    );
+  }
+
+  app.get(
+    "/state",
+    {
+      config: { scope: "read" },
+      schema: {
+        summary: "The instance's state and every process's status.",
+        response: { 200: dataOf(applicationStateSchema, "the state"), ...authFailures },
+      },
+    },
+    async () => ({ data: state() }),
+  );
+
+  app.post<{ Body: Telemetry }>(
+    "/telemetry",
+    {
+      config: { scope: "telemetry" },
+      schema: {
+        summary: "Report a process's telemetry; stored as that process's `telemetry`.",
+        body: telemetry,
+        response: {
+          200: dataOf({ type: "null" }, "stored"),
+          ...badRequest,
+          ...authFailures,
+          404: { ...errorBody, description: "the sender is not a process of this instance" },
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!supervisor.setTelemetry(request.body)) {
+        return reply.code(404).send({ error: `unknown sender "${request.body.sender}"` });
+      }
+      return { data: null };
+    },
+  );
+
+  app.post<{ Body: { target: string; event: string; eventData: unknown } }>(
+    "/ipc",
+    {
+      config: { scope: "telemetry" },
+      schema: {
+        summary: "Send an event to another process: event-stream subscribers receive it as `ipc`.",
+        body: ipcBody,
+        response: { 200: dataOf({ type: "null" }, "sent"), ...badRequest, ...authFailures },
+      },
+    },
+    async (request) => {
+      const { target, event, eventData } = request.body;
+      supervisor.events.emit("ipc", { sender: request.caller!.consumer, target, event, eventData });
+      return { data: null };
+    },
+  );
+
+  app.post<{ Body: { severity: Severity; plugin: string; message: string } }>(
+    "/log",
+    {
+      config: { scope: "log" },
+      schema: {
+        summary: "Write an entry to the instance's log, with category api-<plugin>.",
+        body: logBody,
+        response: { 201: dataOf(logEntry, "the entry written"), ...badRequest, ...authFailures },
+      },
+    },
+    async (request, reply) => {
+      const { severity, plugin, message } = request.body;
+      const entry: LogEntry = {
+        severity,
+        category: `api-${plugin}`,
+        text: message,
+        processId: "core",
+        timeStamp: Date.now(),
+      };
+      logger.write(entry);
+      return reply.code(201).send({ data: entry });
+    },
+  );
+
+  app.get<{
+    Querystring: {
+      processId?: string;
+      severity?: Severity;
+      startTimeStamp?: number;
+      endTimeStamp?: number;
+      nRows: number;
+    };
+  }>(
+    "/logs",
+    {
+      config: { scope: "read" },
+      schema: {
+        summary: "Stored log entries, oldest first: the newest nRows that match.",
+        querystring: logsQuery,
+        response: {
+          200: dataOf({ type: "array", items: logEntry }, "the entries"),
+          ...badRequest,
+          ...authFailures,
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const entries = await context.logReader.query({
+        processId: q.processId,
+        severity: q.severity,
+        start: q.startTimeStamp,
+        end: q.endTimeStamp,
+        limit: q.nRows,
+      });
+      return { data: entries };
+    },
+  );
+
+  app.post(
+    "/terminate",
+    {
+      config: { scope: "terminate" },
+      schema: {
+        summary: "Stop every process and end the instance; answers first.",
+        response: { 200: dataOf({ type: "null" }, "terminating"), ...authFailures },
+      },
+      // Only once the answer is out: terminating closes this server.
+      onResponse: async (request) => {
+        context.requestTerminate(`POST /terminate by ${request.caller!.consumer}`);
+      },
+    },
+    async () => ({ data: null }),
+  );
+
+  app.get(
+    "/metrics",
+    {
+      config: { scope: "read" },
+      schema: {
+        summary:
+          "Prometheus metrics: per-process state, restarts, CPU, memory, uptime; API requests; log entries.",
+        produces: ["text/plain"],
+        response: { 200: { type: "string", description: "Prometheus text format" }, ...authFailures },
+      },
+    },
+    async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()),
+  );
+
+  app.route({
+    method: "GET",
+    url: "/wss",
+    config: { scope: "read", queryToken: true },
+    schema: {
+      summary:
+        "Event stream (WebSocket): messages {t, d} for log, process_status_changed, process_scheduled, " +
+        "process_scheduled_terminate, process_watch, init, process_telemetry, application_state, terminating, ipc. " +
+        "The token may also come as ?access_token=.",
+      querystring: streamQuery,
+      response: {
+        101: { description: "switching to the WebSocket protocol", type: "null" },
+        ...authFailures,
+        426: { ...errorBody, description: "not a WebSocket request" },
+      },
+    },
+    handler: async (_request, reply) =>
+      reply
+        .code(426)
+        .header("upgrade", "websocket")
+        .send({ error: "GET /wss is a WebSocket: send an upgrade request" }),
+    wsHandler: (socket) => stream.add(socket),
+  });
+
+  app.get(
+    "/openapi.json",
+    {
+      config: { scope: null },
+      schema: {
+        summary: "This API's OpenAPI 3.1 description.",
+        response: {
+          200: { type: "object", additionalProperties: true, description: "the OpenAPI document" },
+        },
+      },
+    },
+    async () => app.swagger(),
+  );
+}
+
+/** The statuses of the processes an id names: all, a cluster with its instances, or one. */
+function named(supervisor: Supervisor, id: string) {
+  const key = id.toLowerCase();
+  return supervisor
+    .list()
+    .filter((e) => key === "all" || e.status.id.toLowerCase() === key || e.config.id.toLowerCase() === key)
+    .map((e) => e.status);
+}

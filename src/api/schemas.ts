@@ -1,0 +1,187 @@
+/**
+ * JSON Schemas of the API's requests and answers: Fastify validates and serialises with them,
+ * and /openapi.json is generated from them.
+ */
+import { SEVERITIES } from "../logs/entry.ts";
+
+const isoTime = { type: "string", format: "date-time" } as const;
+const anyObject = { type: "object", additionalProperties: true } as const;
+
+export const errorBody = {
+  type: "object",
+  properties: { error: { type: "string" } },
+  required: ["error"],
+  description: "what went wrong",
+} as const;
+
+export const telemetry = {
+  type: "object",
+  properties: {
+    sender: { type: "string", minLength: 1, description: "the sending process's id" },
+    memory: { description: "the process's memory usage, as the process reports it" },
+    sent: { type: "string", description: "when the process sent it (ISO 8601)" },
+    cwd: { type: "string" },
+  },
+  required: ["sender", "memory", "sent", "cwd"],
+  additionalProperties: true,
+} as const;
+
+export const processStatus = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    type: { type: "string", enum: ["process", "worker", "cluster"] },
+    status: {
+      type: "integer",
+      description:
+        "CREATED 0, STARTING 100, RUNNING 200, STOPPING 250, FINISHED 300, ERRORED 400, EXHAUSTED 450, MIXED 500",
+    },
+    code: { type: "integer" },
+    signal: { type: "string" },
+    pid: { type: "integer" },
+    started: isoTime,
+    exited: isoTime,
+    blocked: { type: "boolean" },
+    restarts: { type: "integer" },
+    updated: isoTime,
+    pendingRestartReason: { type: "string" },
+    telemetry: anyObject,
+    cpu: { type: "number", description: "percent of one core, the process and its descendants" },
+    rss: { type: "integer", description: "resident memory in bytes, the process and its descendants" },
+  },
+  required: ["id", "type", "status", "blocked", "restarts", "updated"],
+} as const;
+
+export const processEntry = {
+  type: "object",
+  properties: {
+    status: processStatus,
+    config: { ...anyObject, description: "the process's configuration, as in pup.json" },
+  },
+  required: ["status", "config"],
+} as const;
+
+export const applicationState = {
+  type: "object",
+  properties: {
+    pid: { type: "integer" },
+    version: { type: "string" },
+    status: { type: "string" },
+    updated: isoTime,
+    started: isoTime,
+    memory: {
+      type: "object",
+      properties: {
+        rss: { type: "integer" },
+        heapTotal: { type: "integer" },
+        heapUsed: { type: "integer" },
+        external: { type: "integer" },
+      },
+    },
+    port: { type: "integer" },
+    systemMemory: {
+      type: "object",
+      description: "bytes",
+      properties: Object.fromEntries(
+        ["total", "free", "available", "buffers", "cached", "swapTotal", "swapFree"].map((k) => [
+          k,
+          { type: "integer" },
+        ]),
+      ),
+    },
+    loadAvg: { type: "array", items: { type: "number" }, minItems: 3, maxItems: 3 },
+    osUptime: { type: "number", description: "seconds" },
+    osRelease: { type: "string" },
+    runtime: { type: "string" },
+    type: { type: "string", const: "main" },
+    processes: { type: "array", items: processStatus },
+  },
+  required: [
+    "pid",
+    "version",
+    "status",
+    "updated",
+    "started",
+    "memory",
+    "port",
+    "systemMemory",
+    "loadAvg",
+    "osUptime",
+    "osRelease",
+    "runtime",
+    "type",
+    "processes",
+  ],
+} as const;
+
+export const logEntry = {
+  type: "object",
+  properties: {
+    severity: { type: "string", enum: [...SEVERITIES] },
+    category: { type: "string" },
+    text: { type: "string" },
+    processId: { type: "string" },
+    timeStamp: { type: "integer", description: "ms since the epoch" },
+  },
+  required: ["severity", "category", "text", "processId", "timeStamp"],
+} as const;
+
+export const processIdParams = {
+  type: "object",
+  properties: {
+    id: { type: "string", description: 'a process id, a cluster id (all its instances) or "all"' },
+  },
+  required: ["id"],
+} as const;
+
+export const ipcBody = {
+  type: "object",
+  properties: {
+    target: { type: "string", minLength: 1, description: "the process meant to receive it" },
+    event: { type: "string", minLength: 1 },
+    eventData: { description: "anything JSON" },
+  },
+  required: ["target", "event", "eventData"],
+} as const;
+
+export const logBody = {
+  type: "object",
+  properties: {
+    severity: { type: "string", enum: [...SEVERITIES] },
+    plugin: { type: "string", minLength: 1, description: "who writes; stored as category api-<plugin>" },
+    message: { type: "string" },
+  },
+  required: ["severity", "plugin", "message"],
+} as const;
+
+export const MAX_LOG_ROWS = 10_000;
+
+export const logsQuery = {
+  type: "object",
+  properties: {
+    processId: { type: "string" },
+    severity: { type: "string", enum: [...SEVERITIES] },
+    startTimeStamp: { type: "integer", description: "ms since the epoch, inclusive" },
+    endTimeStamp: { type: "integer", description: "ms since the epoch, inclusive" },
+    nRows: { type: "integer", minimum: 1, maximum: MAX_LOG_ROWS, default: 100 },
+  },
+  additionalProperties: false,
+} as const;
+
+export const streamQuery = {
+  type: "object",
+  properties: {
+    access_token: { type: "string", description: "the token, for clients that cannot set headers" },
+  },
+} as const;
+
+/** `{data: …}` around a schema. */
+export function dataOf(schema: object, description: string) {
+  return { type: "object", properties: { data: schema }, required: ["data"], description } as const;
+}
+
+/** The failures every authenticated route may answer, besides its own. */
+export const authFailures = {
+  401: { ...errorBody, description: "no token, or a token that is invalid, expired or revoked" },
+  403: { ...errorBody, description: "the token lacks the route's scope" },
+} as const;

@@ -1,0 +1,40 @@
+import { randomBytes } from "node:crypto";
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+/**
+ * The instance's API signing secret (SPEC §1): 64 random bytes as base64 text, no newline,
+ * mode 0600, created once on first use. The HMAC key is that text's UTF-8 bytes, as in Pup.
+ */
+export function ensureSecret(secretFile: string): string {
+  const existing = readSecret(secretFile);
+  if (existing !== undefined) return existing;
+  mkdirSync(path.dirname(secretFile), { recursive: true });
+  // Written aside, then linked into place: a concurrent reader never sees a half-written secret,
+  // and when two processes race, the first link wins and both use its secret.
+  const aside = `${secretFile}.${process.pid}.tmp`;
+  writeFileSync(aside, randomBytes(64).toString("base64"), { mode: 0o600 });
+  try {
+    linkSync(aside, secretFile);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  } finally {
+    rmSync(aside, { force: true });
+  }
+  return readSecret(secretFile)!;
+}
+
+/** The secret's text, or undefined when there is none yet. */
+export function readSecret(secretFile: string): string | undefined {
+  try {
+    const text = readFileSync(secretFile, "utf8");
+    return text.length > 0 ? text : undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+export function secretKey(secret: string): Uint8Array {
+  return new TextEncoder().encode(secret);
+}
