@@ -227,7 +227,9 @@ function cell(value, unit) {
 }
 
 function ratio(a, b) {
-  return defined(a, b) && b !== 0 ? `${(a / b).toFixed(2)}×` : "n/a";
+  if (!defined(a, b) || b === 0) return "n/a";
+  const r = a / b;
+  return `${r >= 0.01 ? r.toFixed(2) : r.toPrecision(1)}×`;
 }
 
 export function renderTable(rows, meta) {
