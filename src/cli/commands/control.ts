@@ -1,22 +1,230 @@
 import type { Command } from "commander";
-import { addConfigFlags } from "../config-flags.ts";
+import type { ApplicationState } from "../../api/state.ts";
+import { ApiError, ApiUnreachableError, type ProcessAction } from "../../client/client.ts";
+import { type LocalInstance, localInstance, NoInstanceError } from "../../client/local.ts";
+import { UserError } from "../../common/errors.ts";
+import type { PupConfig } from "../../config/schema.ts";
+import { stateName } from "../../core/states.ts";
+import type { ProcessInfo } from "../../core/types.ts";
+import { lockHolder } from "../../instance/lock.ts";
+import { colorsAllowed } from "../../logs/format.ts";
+import { addConfigFlags, type ConfigFlags, loadFromFlags } from "../config-flags.ts";
 import type { ExitCode } from "../main.ts";
-import { notYet } from "./not-yet.ts";
+
+/** Reads and quick actions; an instance that does not answer within this is not running. */
+const QUICK_TIMEOUT_MS = 3000;
+
+/** How long a stop may take at most by the configuration, plus a margin: for stop, restart, terminate. */
+function stopTimeoutMs(config: PupConfig): number {
+  let longest = config.terminateGracePeriod + config.terminateTimeout;
+  for (const p of config.processes) {
+    longest = Math.max(
+      longest,
+      (p.terminateGracePeriod ?? config.terminateGracePeriod) +
+        (p.terminateTimeout ?? config.terminateTimeout),
+    );
+  }
+  return longest * 1000 + 10_000;
+}
+
+interface Session extends LocalInstance {
+  configPath: string;
+  config: PupConfig;
+}
+
+/**
+ * Run `fn` against the configuration's running instance. No answer becomes "no running instance";
+ * an API failure becomes its `{error}` message; both exit 1 through main.
+ */
+async function withInstance<T>(flags: ConfigFlags, fn: (session: Session) => Promise<T>): Promise<T> {
+  const { path: configPath, config } = loadFromFlags(flags);
+  const local = await localInstance(configPath, config, { timeoutMs: QUICK_TIMEOUT_MS });
+  try {
+    return await fn({ ...local, configPath, config });
+  } catch (err) {
+    if (err instanceof ApiUnreachableError) throw new NoInstanceError(configPath);
+    if (err instanceof ApiError) throw new UserError(err.message, err.status);
+    throw err;
+  }
+}
+
+const PAST: Record<ProcessAction, string> = {
+  start: "started",
+  stop: "stopped",
+  restart: "restarted",
+  block: "blocked",
+  unblock: "unblocked",
+};
+
+// --- status table -------------------------------------------------------------------------------
+
+const COLORS: Record<string, string> = {
+  RUNNING: "\x1b[32m",
+  STARTING: "\x1b[36m",
+  STOPPING: "\x1b[36m",
+  FINISHED: "\x1b[33m",
+  ERRORED: "\x1b[31m",
+  EXHAUSTED: "\x1b[31m",
+  MIXED: "\x1b[35m",
+};
+const DIM = "\x1b[2m";
+const BOLD = "\x1b[1m";
+const RESET = "\x1b[0m";
+
+/** "12s ago", "3m ago", "5h ago", "2d ago"; "-" when there is no time. */
+export function ago(iso: string | undefined, now: number): string {
+  if (!iso) return "-";
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (seconds < 60) return `${seconds}s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h ago`;
+  return `${Math.floor(seconds / 86_400)}d ago`;
+}
+
+/** Bytes as "812 KiB", "12.3 MiB", "1.2 GiB"; "-" when unknown. */
+export function bytes(n: number | undefined): string {
+  if (n === undefined) return "-";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+interface Column {
+  title: string;
+  value: (p: ProcessInfo) => string;
+  color?: (p: ProcessInfo) => string | undefined;
+  right?: boolean;
+}
+
+export interface StatusView {
+  state: ApplicationState;
+  name?: string;
+  configPath: string;
+  url: string;
+  colors: boolean;
+  now?: number;
+}
+
+/** The instance and process table of `pup status`. */
+export function formatStatus(view: StatusView): string {
+  const { state, colors } = view;
+  const now = view.now ?? Date.now();
+  const paint = (text: string, color: string | undefined) =>
+    colors && color ? `${color}${text}${RESET}` : text;
+  const columns: Column[] = [
+    // Cluster instances are indented under their cluster.
+    { title: "ID", value: (p) => (isInstance(p, state.processes) ? `  ${p.id}` : p.id) },
+    { title: "TYPE", value: (p) => p.type },
+    { title: "STATUS", value: (p) => stateName(p.status), color: (p) => COLORS[stateName(p.status)] },
+    {
+      title: "BLOCKED",
+      value: (p) => (p.blocked ? "yes" : "no"),
+      color: (p) => (p.blocked ? "\x1b[33m" : DIM),
+    },
+    { title: "STARTED", value: (p) => ago(p.started, now) },
+    { title: "EXITED", value: (p) => ago(p.exited, now) },
+    { title: "RESTARTS", value: (p) => String(p.restarts), right: true },
+    { title: "RSS", value: (p) => bytes(p.rss), right: true },
+    { title: "CPU", value: (p) => (p.cpu === undefined ? "-" : `${p.cpu.toFixed(1)}%`), right: true },
+    { title: "CODE", value: (p) => (p.code !== undefined ? String(p.code) : (p.signal ?? "-")) },
+  ];
+  const cells = state.processes.map((p) => columns.map((c) => c.value(p)));
+  const widths = columns.map((c, i) => Math.max(c.title.length, ...cells.map((row) => row[i].length)));
+  const pad = (text: string, i: number) =>
+    columns[i].right ? text.padStart(widths[i]) : text.padEnd(widths[i]);
+  const header = columns.map((c, i) => pad(c.title, i)).join("  ");
+  const rows = state.processes.map((p, r) =>
+    columns
+      .map((c, i) => paint(pad(cells[r][i], i), c.color?.(p)))
+      .join("  ")
+      .trimEnd(),
+  );
+  const uptime = ago(state.started, now).replace(" ago", "");
+  const lines = [
+    `${paint("instance", BOLD)}  ${view.name ?? "(unnamed)"} (pid ${state.pid}, pup ${state.version}, up ${uptime})`,
+    `${paint("config", BOLD)}    ${view.configPath}`,
+    `${paint("api", BOLD)}       ${view.url}`,
+    "",
+    paint(header.trimEnd(), BOLD),
+    ...rows,
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/** Whether a status is one of a cluster's instances (listed right after its cluster). */
+function isInstance(p: ProcessInfo, all: ProcessInfo[]): boolean {
+  if (p.type === "cluster") return false;
+  const cut = p.id.lastIndexOf("-");
+  if (cut < 0) return false;
+  const cluster = p.id.slice(0, cut);
+  return all.some((q) => q.type === "cluster" && q.id === cluster);
+}
+
+// --- commands -----------------------------------------------------------------------------------
+
+async function statusCommand(flags: ConfigFlags & { json?: boolean }): Promise<number> {
+  return withInstance(flags, async ({ client, config, configPath, url }) => {
+    const state = await client.state();
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(state, null, 2)}\n`);
+    } else {
+      process.stdout.write(
+        formatStatus({ state, name: config.name, configPath, url, colors: colorsAllowed(process.stdout) }),
+      );
+    }
+    return 0;
+  });
+}
+
+async function actionCommand(action: ProcessAction, id: string, flags: ConfigFlags): Promise<number> {
+  return withInstance(flags, async ({ client, config }) => {
+    const slow = action === "stop" || action === "restart";
+    const statuses = await client.action(action, id, slow ? { timeoutMs: stopTimeoutMs(config) } : {});
+    const summary = statuses.map((s) => `${s.id} ${stateName(s.status)}${s.blocked ? " (blocked)" : ""}`);
+    process.stdout.write(`${PAST[action]} ${id}: ${summary.join(", ")}\n`);
+    return 0;
+  });
+}
+
+async function terminateCommand(flags: ConfigFlags): Promise<number> {
+  return withInstance(flags, async ({ client, config, configPath, paths }) => {
+    await client.terminate();
+    // The answer comes first; the instance is gone once it has released its lock.
+    const deadline = Date.now() + stopTimeoutMs(config);
+    while (lockHolder(paths.lockFile) !== undefined) {
+      if (Date.now() > deadline) throw new UserError(`the instance for ${configPath} is still terminating`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    process.stdout.write(`terminated the instance for ${configPath}\n`);
+    return 0;
+  });
+}
 
 /** `status`, `start|stop|restart|block|unblock <id|all>`, `terminate`: over the running instance's API. */
-export function registerControlCommands(program: Command, _exit: ExitCode): void {
+export function registerControlCommands(program: Command, exit: ExitCode): void {
   addConfigFlags(program.command("status").description("show the instance and its processes"))
     .option("--json", "print the state object of GET /state")
-    .action(() => notYet("status"));
-  for (const action of ["start", "stop", "restart", "block", "unblock"]) {
+    .action(async (flags) => {
+      exit.code = await statusCommand(flags);
+    });
+  for (const action of Object.keys(PAST) as ProcessAction[]) {
     addConfigFlags(
       program
         .command(action)
         .description(`${action} a process (or all) of the running instance`)
         .argument("<id>", 'process id, cluster id, or "all"'),
-    ).action(() => notYet(action));
+    ).action(async (id: string, flags: ConfigFlags) => {
+      exit.code = await actionCommand(action, id, flags);
+    });
   }
   addConfigFlags(program.command("terminate").description("stop every process and end the instance")).action(
-    () => notYet("terminate"),
+    async (flags: ConfigFlags) => {
+      exit.code = await terminateCommand(flags);
+    },
   );
 }

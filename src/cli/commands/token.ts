@@ -1,13 +1,54 @@
 import type { Command } from "commander";
-import { addConfigFlags } from "../config-flags.ts";
+import { ensureSecret } from "../../api/secret.ts";
+import { parseScopes, SCOPES, type Scope, signToken } from "../../api/tokens.ts";
+import { UserError } from "../../common/errors.ts";
+import { instancePaths } from "../../instance/paths.ts";
+import { addConfigFlags, type ConfigFlags, resolveConfigPath } from "../config-flags.ts";
 import type { ExitCode } from "../main.ts";
-import { notYet } from "./not-yet.ts";
+
+/** Without --expire-in a token lives this long (every token must expire; said on stderr). */
+const DEFAULT_EXPIRE_IN = 30 * 24 * 3600;
+
+interface TokenFlags extends ConfigFlags {
+  consumer?: string;
+  expireIn?: string;
+  scope?: string;
+}
+
+export function parseExpireIn(value: string): number {
+  const seconds = Number(value);
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(value) || !(seconds > 0)) {
+    throw new UserError(`--expire-in: expected a positive number of seconds, got "${value}"`);
+  }
+  return seconds;
+}
+
+/** Sign a token with the configuration's instance secret (created on first use) and print it alone on stdout. */
+export async function tokenCommand(flags: TokenFlags): Promise<number> {
+  const consumer = flags.consumer?.trim();
+  if (!consumer) throw new UserError("--consumer NAME is required: who the token is for");
+  let expiresIn = DEFAULT_EXPIRE_IN;
+  if (flags.expireIn !== undefined) {
+    expiresIn = parseExpireIn(flags.expireIn);
+  } else {
+    process.stderr.write(
+      `pup: no --expire-in given; the token expires in ${DEFAULT_EXPIRE_IN / 86400} days\n`,
+    );
+  }
+  const scopes: Scope[] | undefined = flags.scope === undefined ? undefined : parseScopes(flags.scope);
+  const { secretFile } = instancePaths(resolveConfigPath(flags));
+  const token = await signToken(ensureSecret(secretFile), { consumer, expiresIn, scopes });
+  process.stdout.write(`${token}\n`);
+  return 0;
+}
 
 /** `token`: print a new API token for a consumer. */
-export function registerTokenCommand(program: Command, _exit: ExitCode): void {
+export function registerTokenCommand(program: Command, exit: ExitCode): void {
   addConfigFlags(program.command("token").description("print a new API token (the JWT alone on stdout)"))
     .option("--consumer <name>", "who the token is for")
-    .option("--expire-in <seconds>", "lifetime in seconds")
-    .option("--scope <list>", "comma-separated scopes: read,control,terminate,log,telemetry")
-    .action(() => notYet("token"));
+    .option("--expire-in <seconds>", `lifetime in seconds (default ${DEFAULT_EXPIRE_IN / 86400} days)`)
+    .option("--scope <list>", `comma-separated scopes: ${SCOPES.join(",")} (default: all)`)
+    .action(async (flags: TokenFlags) => {
+      exit.code = await tokenCommand(flags);
+    });
 }

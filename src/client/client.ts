@@ -1,0 +1,242 @@
+/**
+ * A typed client of pup's REST API (SPEC §5), for the CLI, the telemetry library, plugins and the
+ * dashboard. It needs only `fetch`, so it works in Node.js and in browsers.
+ */
+import type { ApplicationState } from "../api/state.ts";
+import type { ProcessEntry, ProcessInfo, Telemetry } from "../core/types.ts";
+import type { LogEntry, Severity } from "../logs/entry.ts";
+
+export interface PupClientOptions {
+  /** e.g. `http://127.0.0.1:8080` (with or without `/api`). */
+  baseUrl: string;
+  token: string;
+  /** Per request, ms; default 10 000. */
+  timeoutMs?: number;
+  /** Wait before the one retry after a connection error, ms; default 250. */
+  retryDelayMs?: number;
+}
+
+export interface RequestOptions {
+  /** Overrides the client's timeout; 0: none. */
+  timeoutMs?: number;
+}
+
+export interface LogsQuery {
+  processId?: string;
+  severity?: Severity;
+  /** ms since the epoch. */
+  startTimeStamp?: number;
+  endTimeStamp?: number;
+  /** Default 100, at most 10 000. */
+  nRows?: number;
+}
+
+export type ProcessAction = "start" | "stop" | "restart" | "block" | "unblock";
+
+/** The server answered with a failure: its status and its `{error}` message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/** No answer: nothing listens, the connection broke, or the request timed out. */
+export class ApiUnreachableError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = "ApiUnreachableError";
+  }
+}
+
+/** Failures before the request reached the server: safe to retry, whatever the method. */
+const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+/** The connection broke: retried only for reads. */
+const BROKEN = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
+
+function errorCode(err: unknown): string | undefined {
+  const cause = (err as { cause?: { code?: string } }).cause;
+  return cause?.code ?? (err as { code?: string }).code;
+}
+
+function retryable(err: unknown, method: string): boolean {
+  const code = errorCode(err);
+  if (code === undefined) return false;
+  return NOT_SENT.has(code) || (method === "GET" && BROKEN.has(code));
+}
+
+export class PupClient {
+  readonly baseUrl: string;
+  private token: string;
+  private readonly timeoutMs: number;
+  private readonly retryDelayMs: number;
+
+  constructor(options: PupClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.token = options.token;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.retryDelayMs = options.retryDelayMs ?? 250;
+  }
+
+  /** Use a new token from now on (plugins get refreshed ones). */
+  setToken(token: string): void {
+    this.token = token;
+  }
+
+  /** The event stream's URL, with the token as `access_token` (for WebSocket clients without headers). */
+  eventStreamUrl(): string {
+    const url = new URL(`${this.baseUrl}/wss`);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    url.searchParams.set("access_token", this.token);
+    return url.toString();
+  }
+
+  /** One request; unwraps `{data}`, throws ApiError for a failure, ApiUnreachableError for no answer. */
+  async request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+    const parsed = await this.json<{ data: T } | undefined>(method, path, body, options);
+    return parsed?.data as T;
+  }
+
+  /** One request whose JSON answer is returned as it is. */
+  async json<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+    const response = await this.send(method, path, body, options);
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text.length > 0 ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) {
+      const message = (parsed as { error?: unknown } | undefined)?.error;
+      throw new ApiError(
+        response.status,
+        typeof message === "string" ? message : `${method} ${path}: HTTP ${response.status}`,
+      );
+    }
+    return parsed as T;
+  }
+
+  /** A request whose answer is not JSON (metrics). */
+  async text(path: string, options: RequestOptions = {}): Promise<string> {
+    const response = await this.send("GET", path, undefined, options);
+    const text = await response.text();
+    if (!response.ok) {
+      let message = `GET ${path}: HTTP ${response.status}`;
+      try {
+        message = JSON.parse(text).error ?? message;
+      } catch {
+        // not JSON
+      }
+      throw new ApiError(response.status, message);
+    }
+    return text;
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    body: unknown,
+    options: RequestOptions,
+  ): Promise<Response> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const init: RequestInit = {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fetch(`${this.baseUrl}${path}`, {
+          ...init,
+          signal: timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined,
+        });
+      } catch (err) {
+        if (attempt === 0 && retryable(err, method)) {
+          await new Promise((r) => setTimeout(r, this.retryDelayMs));
+          continue;
+        }
+        const name = (err as Error).name;
+        const why =
+          name === "TimeoutError"
+            ? `no answer within ${timeoutMs} ms`
+            : (errorCode(err) ?? (err as Error).message);
+        throw new ApiUnreachableError(`${method} ${this.baseUrl}${path}: ${why}`, err);
+      }
+    }
+  }
+
+  processes(): Promise<ProcessEntry[]> {
+    return this.request("GET", "/processes");
+  }
+
+  process(id: string): Promise<ProcessEntry> {
+    return this.request("GET", `/processes/${encodeURIComponent(id)}`);
+  }
+
+  /** Act on a process, a cluster or `all`; resolves with the statuses of the processes named. */
+  action(action: ProcessAction, id: string, options?: RequestOptions): Promise<ProcessInfo[]> {
+    return this.request("POST", `/processes/${encodeURIComponent(id)}/${action}`, undefined, options);
+  }
+
+  start(id: string, options?: RequestOptions) {
+    return this.action("start", id, options);
+  }
+
+  stop(id: string, options?: RequestOptions) {
+    return this.action("stop", id, options);
+  }
+
+  restart(id: string, options?: RequestOptions) {
+    return this.action("restart", id, options);
+  }
+
+  block(id: string, options?: RequestOptions) {
+    return this.action("block", id, options);
+  }
+
+  unblock(id: string, options?: RequestOptions) {
+    return this.action("unblock", id, options);
+  }
+
+  state(options?: RequestOptions): Promise<ApplicationState> {
+    return this.request("GET", "/state", undefined, options);
+  }
+
+  telemetry(telemetry: Telemetry): Promise<null> {
+    return this.request("POST", "/telemetry", telemetry);
+  }
+
+  ipc(target: string, event: string, eventData: unknown): Promise<null> {
+    return this.request("POST", "/ipc", { target, event, eventData });
+  }
+
+  log(severity: Severity, plugin: string, message: string): Promise<LogEntry> {
+    return this.request("POST", "/log", { severity, plugin, message });
+  }
+
+  logs(query: LogsQuery = {}): Promise<LogEntry[]> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+    const qs = params.toString();
+    return this.request("GET", `/logs${qs ? `?${qs}` : ""}`);
+  }
+
+  terminate(): Promise<null> {
+    return this.request("POST", "/terminate");
+  }
+
+  metrics(): Promise<string> {
+    return this.text("/metrics");
+  }
+
+  /** The OpenAPI document (needs no token). */
+  openapi(): Promise<Record<string, unknown>> {
+    return this.json("GET", "/openapi.json");
+  }
+}

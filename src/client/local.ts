@@ -1,0 +1,60 @@
+import { readFileSync } from "node:fs";
+import { readSecret } from "../api/secret.ts";
+import { signToken } from "../api/tokens.ts";
+import { UserError } from "../common/errors.ts";
+import type { PupConfig } from "../config/schema.ts";
+import { type InstancePaths, instancePaths } from "../instance/paths.ts";
+import { PupClient, type PupClientOptions } from "./client.ts";
+
+/** Lifetime of the tokens the CLI signs for itself. */
+const CLI_TOKEN_SECONDS = 120;
+
+export class NoInstanceError extends UserError {
+  constructor(readonly configPath: string) {
+    super(`no running instance for ${configPath}`, 503);
+  }
+}
+
+export interface LocalInstance {
+  client: PupClient;
+  /** The API's base URL. */
+  url: string;
+  paths: InstancePaths;
+}
+
+function readPort(portFile: string): number | undefined {
+  try {
+    const port = Number.parseInt(readFileSync(portFile, "utf8"), 10);
+    return port > 0 && port < 65536 ? port : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where a client on this machine reaches an API bound to `hostname`. */
+export function reachableHost(hostname: string): string {
+  if (hostname === "0.0.0.0") return "127.0.0.1";
+  if (hostname === "::") return "::1";
+  return hostname;
+}
+
+/**
+ * A client for the instance of a configuration file on this machine: its port from the port file
+ * (else `api.port`), its hostname from the configuration, and a short-lived token signed with the
+ * instance secret. Throws NoInstanceError when there is evidently no instance (no port, no
+ * secret); an instance that does not answer shows as ApiUnreachableError on the first request.
+ */
+export async function localInstance(
+  configPath: string,
+  config: PupConfig,
+  options: Partial<PupClientOptions> = {},
+): Promise<LocalInstance> {
+  const paths = instancePaths(configPath);
+  const port = readPort(paths.portFile) ?? config.api?.port;
+  const secret = readSecret(paths.secretFile);
+  if (!port || secret === undefined) throw new NoInstanceError(configPath);
+  const host = reachableHost(config.api?.hostname ?? "127.0.0.1");
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const token = await signToken(secret, { consumer: "cli", expiresIn: CLI_TOKEN_SECONDS });
+  return { client: new PupClient({ ...options, baseUrl: url, token }), url, paths };
+}
