@@ -1,16 +1,22 @@
 #!/usr/bin/env node
 // Summarises V8 .cpuprofile files (from `npm run bench -- --profile DIR`): self time by function
-// and by file, heaviest first. Usage: node bench/profile-summary.js FILE… [--top N] [--after MS]
+// and by file, heaviest first. Usage: node bench/profile-summary.js FILE… [--top N] [--after MS] [--before MS]
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   // --after MS: only samples taken MS or more after the profile started (skip the start-up).
-  options: { top: { type: "string", default: "25" }, after: { type: "string", default: "0" } },
+  // --before MS: only samples taken before MS (the start-up alone).
+  options: {
+    top: { type: "string", default: "25" },
+    after: { type: "string", default: "0" },
+    before: { type: "string", default: "Infinity" },
+  },
 });
 const top = Number(values.top);
 const afterUs = Number(values.after) * 1000;
+const beforeUs = Number(values.before) * 1000;
 
 for (const file of positionals) {
   const profile = JSON.parse(readFileSync(file, "utf8"));
@@ -20,7 +26,7 @@ for (const file of positionals) {
   let clock = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     clock += profile.timeDeltas[i];
-    if (clock < afterUs) continue;
+    if (clock < afterUs || clock >= beforeUs) continue;
     const dt = profile.timeDeltas[i + 1] ?? 0;
     self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + dt);
   }
