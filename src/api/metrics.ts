@@ -17,8 +17,16 @@ export class ApiMetrics {
   private lastScrape = performance.now();
   private readonly detach: () => void;
 
-  constructor(supervisor: Supervisor, logger: Logger) {
+  constructor(supervisor: Supervisor, logger: Logger, subscribers: () => number) {
     const registers = [this.registry];
+    new Gauge({
+      name: "pup_api_stream_subscribers",
+      help: "connected event-stream (GET /wss) subscribers",
+      registers,
+      collect() {
+        this.set(subscribers());
+      },
+    });
     const statuses = () => supervisor.list().map((e) => e.status);
 
     new Gauge({

@@ -62,7 +62,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const revoked = context.config.api?.revoked ?? [];
   const state = () => applicationState(supervisor, context.startedAt, options.port());
   const stream = new EventStream({ supervisor, logger, state });
-  const metrics = new ApiMetrics(supervisor, logger);
+  const metrics = new ApiMetrics(supervisor, logger, () => stream.size);
 
   const app = Fastify({
     logger: false,
