@@ -92,6 +92,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
 
   app.addHook("onResponse", async (request, reply) => {
     metrics.countRequest(request.method, request.routeOptions.url ?? "(no route)", reply.statusCode);
+    // An upgrade answered with an HTTP status (401, 403, 404…) leaves its socket to nobody: without
+    // this it would stay open, and keep the server from closing.
+    if (request.headers.upgrade?.toLowerCase() === "websocket") request.raw.socket?.destroy();
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -109,7 +112,14 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     reply.code(404).send({ error: `no route ${request.method} ${request.url.split("?")[0]}` });
   });
 
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: 64 * 1024 },
+    // Subscribers hear why the stream ends (1001, going away) before the server closes.
+    preClose(done) {
+      stream.close();
+      this.websocketServer.close(() => done());
+    },
+  });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: "3.1.0",
@@ -142,7 +152,6 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const deps = { context, state, stream, metrics };
   await app.register(async (scope) => registerRoutes(scope, deps));
   await app.register(async (scope) => registerRoutes(scope, deps), { prefix: "/api" });
-  app.addHook("preClose", async () => stream.close());
   app.addHook("onClose", async () => metrics.close());
   return { app, stream, metrics, state };
 }

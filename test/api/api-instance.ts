@@ -9,6 +9,10 @@ import type { LogEntry } from "../../src/logs/entry.ts";
 import { tempDir, writeJson } from "../helpers/tmp.ts";
 import { waitFor } from "../helpers/wait.ts";
 
+/** Parsed JSON from the server, read loosely by the tests. */
+// biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field by the tests
+export type Json = any;
+
 /** A real instance with its REST API on a real socket, in this test process. */
 export class ApiInstance {
   readonly instance: Instance;
@@ -57,7 +61,7 @@ export class ApiInstance {
       rawBody?: string;
       headers?: Record<string, string>;
     } = {},
-  ): Promise<{ status: number; body: any; text: string; headers: Headers }> {
+  ): Promise<{ status: number; body: Json; text: string; headers: Headers }> {
     const token = options.token === undefined ? await this.token() : options.token;
     const headers: Record<string, string> = { ...options.headers };
     if (token !== null) headers.authorization = `Bearer ${token}`;

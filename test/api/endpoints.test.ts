@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { compileErrors, validate } from "@readme/openapi-parser";
 import { ProcessState } from "../../src/core/states.ts";
 import { alive, waitFor } from "../helpers/wait.ts";
-import { ApiInstance } from "./api-instance.ts";
+import { ApiInstance, type Json } from "./api-instance.ts";
 
 const { RUNNING, FINISHED, CREATED } = ProcessState;
 
@@ -44,7 +44,7 @@ describe("API endpoints (SPEC §5.2)", () => {
     const r = await api.call("GET", "/processes");
     assert.equal(r.status, 200);
     assert.deepEqual(
-      r.body.data.map((e: any) => e.status.id),
+      r.body.data.map((e: Json) => e.status.id),
       ["tree", "idle", "web", "web-1", "web-2", "talker"],
     );
     const web = r.body.data[2];
@@ -132,14 +132,14 @@ describe("API endpoints (SPEC §5.2)", () => {
     const r = await api.call("POST", "/processes/web/start");
     assert.equal(r.status, 200);
     assert.deepEqual(
-      r.body.data.map((s: any) => s.id),
+      r.body.data.map((s: Json) => s.id),
       ["web", "web-1", "web-2"],
     );
     await api.waitStatus("web-1", RUNNING);
     await api.waitStatus("web-2", RUNNING);
     const one = await api.call("POST", "/processes/web-1/stop");
     assert.deepEqual(
-      one.body.data.map((s: any) => s.id),
+      one.body.data.map((s: Json) => s.id),
       ["web-1"],
     );
     assert.equal(api.status("web-1").status, FINISHED);
@@ -182,7 +182,7 @@ describe("API endpoints (SPEC §5.2)", () => {
     assert.equal(typeof s.osRelease, "string");
     assert.match(s.runtime, /node/i);
     assert.deepEqual(
-      s.processes.map((p: any) => p.id),
+      s.processes.map((p: Json) => p.id),
       ["tree", "idle", "web", "web-1", "web-2", "talker"],
     );
   });
@@ -239,20 +239,20 @@ describe("API endpoints (SPEC §5.2)", () => {
     await waitFor(() => api.entries.some((e) => e.text === "hello from talker"), "talker's line");
     const stdout = await api.call("GET", "/logs?processId=talker&severity=log");
     assert.equal(stdout.status, 200);
-    assert.ok(stdout.body.data.some((e: any) => e.text === "hello from talker"));
-    assert.ok(stdout.body.data.every((e: any) => e.processId === "talker" && e.severity === "log"));
+    assert.ok(stdout.body.data.some((e: Json) => e.text === "hello from talker"));
+    assert.ok(stdout.body.data.every((e: Json) => e.processId === "talker" && e.severity === "log"));
     for (let i = 0; i < 5; i++) {
       await api.call("POST", "/log", { body: { severity: "info", plugin: "seq", message: `n${i}` } });
     }
     const last = await api.call("GET", "/logs?nRows=3&processId=core");
     assert.deepEqual(
-      last.body.data.map((e: any) => e.text),
+      last.body.data.map((e: Json) => e.text),
       ["n2", "n3", "n4"],
     );
     const from = last.body.data[1].timeStamp;
     const window = await api.call("GET", `/logs?startTimeStamp=${from}&endTimeStamp=${from}&processId=core`);
-    assert.ok(window.body.data.every((e: any) => e.timeStamp === from));
-    assert.ok(window.body.data.some((e: any) => e.text === "n3"));
+    assert.ok(window.body.data.every((e: Json) => e.timeStamp === from));
+    assert.ok(window.body.data.some((e: Json) => e.text === "n3"));
     const all = await api.call("GET", "/logs");
     assert.ok(all.body.data.length <= 100);
     for (const q of [
@@ -361,14 +361,14 @@ describe("API endpoints (SPEC §5.2)", () => {
     ];
     for (const [method, route] of routes) assert.ok(doc.paths[route]?.[method], `${method} ${route}`);
     assert.deepEqual(
-      doc.servers.map((s: any) => s.url),
+      doc.servers.map((s: Json) => s.url),
       ["/", "/api"],
     );
     assert.deepEqual(doc.paths["/state"].get.security, [{ bearer: [] }]);
     assert.deepEqual(doc.paths["/openapi.json"].get.security, []);
     assert.match(doc.paths["/terminate"].post.description, /terminate/);
     assert.ok(doc.paths["/processes/{id}/start"].post.responses["409"]);
-    assert.ok(doc.paths["/logs"].get.parameters.some((p: any) => p.name === "nRows"));
+    assert.ok(doc.paths["/logs"].get.parameters.some((p: Json) => p.name === "nRows"));
     assert.deepEqual(doc.paths["/log"].post.requestBody.content["application/json"].schema.required, [
       "severity",
       "plugin",
