@@ -30,7 +30,7 @@ export function createContext({ quick, managers, supervisorBins, keep }) {
         return await fn(manager, dir);
       } finally {
         const left = await manager.dispose();
-        if (left > 0) log(`  ${name}: killed ${left} leftover children`);
+        if (left.length > 0) log(`  ${name}: killed ${left.length} leftover children (${left.join(", ")})`);
         if (!keep) rmSync(dir, { recursive: true, force: true });
       }
     },

@@ -1,7 +1,17 @@
 import { openSync } from "node:fs";
 import path from "node:path";
 import { killGroup, killProcesses, leftovers, trackProcess } from "../lib/cleanup.js";
-import { cpuPercent, descendants, isAlive, listProcesses, rssOf, sleep, waitFor } from "../lib/procfs.js";
+import {
+  cpuPercent,
+  descendants,
+  isAlive,
+  listProcesses,
+  readCmdline,
+  readStat,
+  rssOf,
+  sleep,
+  waitFor,
+} from "../lib/procfs.js";
 
 /**
  * What every manager adapter offers, so that a workload runs the same steps under each:
@@ -74,12 +84,13 @@ export class Manager {
     return undefined;
   }
 
-  /** cleanup(), then SIGKILL for any child of this manager still alive; returns how many there were. */
+  /** cleanup(), then SIGKILL for any child of this manager still alive; returns those ("pid comm args"). */
   async dispose() {
     await this.cleanup();
     const left = leftovers([...this.seen]);
+    const described = left.map((pid) => `${pid} ${readCmdline(pid).join(" ") || readStat(pid)?.comm}`);
     killProcesses(left);
-    return left.length;
+    return described;
   }
 
   /**
