@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { InstanceContext, InstanceService } from "../instance/instance.ts";
 import { ensureSecret } from "./secret.ts";
-import { type ApiServer, createApiServer } from "./server.ts";
+import type { ApiServer } from "./server.ts";
 import { signToken } from "./tokens.ts";
 
 /** Lifetime of the token each child gets in PUP_API_TOKEN; re-signed daily for new starts. */
@@ -28,6 +28,9 @@ export class ApiService implements InstanceService {
   async start(context: InstanceContext): Promise<void> {
     const secret = ensureSecret(context.paths.secretFile);
     const hostname = context.config.api?.hostname ?? "127.0.0.1";
+    // Loaded here, not at the top: every CLI command imports the instance's services, and only
+    // `pup run` needs Fastify.
+    const { createApiServer } = await import("./server.ts");
     this.server = await createApiServer({ context, secret, port: () => this.port });
     await this.server.app.listen({ host: hostname, port: context.config.api?.port ?? 0 });
     this.port = (this.server.app.server.address() as AddressInfo).port;

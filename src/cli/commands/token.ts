@@ -27,17 +27,15 @@ export function parseExpireIn(value: string): number {
 export async function tokenCommand(flags: TokenFlags): Promise<number> {
   const consumer = flags.consumer?.trim();
   if (!consumer) throw new UserError("--consumer NAME is required: who the token is for");
-  let expiresIn = DEFAULT_EXPIRE_IN;
-  if (flags.expireIn !== undefined) {
-    expiresIn = parseExpireIn(flags.expireIn);
-  } else {
+  const expiresIn = flags.expireIn === undefined ? DEFAULT_EXPIRE_IN : parseExpireIn(flags.expireIn);
+  const scopes: Scope[] | undefined = flags.scope === undefined ? undefined : parseScopes(flags.scope);
+  const { secretFile } = instancePaths(resolveConfigPath(flags));
+  const token = await signToken(ensureSecret(secretFile), { consumer, expiresIn, scopes });
+  if (flags.expireIn === undefined) {
     process.stderr.write(
       `pup: no --expire-in given; the token expires in ${DEFAULT_EXPIRE_IN / 86400} days\n`,
     );
   }
-  const scopes: Scope[] | undefined = flags.scope === undefined ? undefined : parseScopes(flags.scope);
-  const { secretFile } = instancePaths(resolveConfigPath(flags));
-  const token = await signToken(ensureSecret(secretFile), { consumer, expiresIn, scopes });
   process.stdout.write(`${token}\n`);
   return 0;
 }
