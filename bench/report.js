@@ -86,11 +86,17 @@ export function buildReport(r) {
       pup: idle("pup", 10, "startMs"),
       pm2: idle("pm2", 10, "startMs"),
       supervisord: idle("supervisord", 10, "startMs"),
+      reference: idle("node", 10, "startMs"),
     }),
     row(
       "launch → all running, 100",
       "ms",
-      { pup: start100("pup"), pm2: start100("pm2"), supervisord: start100("supervisord") },
+      {
+        pup: start100("pup"),
+        pm2: start100("pm2"),
+        supervisord: start100("supervisord"),
+        reference: idle("node", 100, "startMs"),
+      },
       { text: "≤ 0.5× PM2", check: when(["pup", "pm2"], (p, q) => p <= 0.5 * q) },
     ),
   );
@@ -99,7 +105,12 @@ export function buildReport(r) {
     row(
       "crash → restart gap (median)",
       "ms",
-      { pup: restart("pup"), pm2: restart("pm2"), supervisord: restart("supervisord") },
+      {
+        pup: restart("pup"),
+        pm2: restart("pm2"),
+        supervisord: restart("supervisord"),
+        reference: restart("nodeFloor"),
+      },
       { text: "≤ PM2, ≤ 5 ms", check: when(["pup", "pm2"], (p, q) => p <= q && p <= 5) },
     ),
   );
@@ -234,7 +245,7 @@ function ratio(a, b) {
 
 export function renderTable(rows, meta) {
   const head =
-    "| figure | unit | pup | PM2 | supervisord | floor / direct | pup/PM2 | pup/supervisord | pup/floor | target | result |";
+    "| figure | unit | pup | PM2 | supervisord | bare node / direct | pup/PM2 | pup/supervisord | pup/bare node | target | result |";
   const lines = [head, head.replace(/[^|]+/g, "---")];
   for (const r of rows) {
     const verdict = r.pass === true ? "pass" : r.pass === false ? "**FAIL**" : r.target ? "n/a" : "";

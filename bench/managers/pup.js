@@ -110,7 +110,11 @@ export class PupManager extends Manager {
       } catch {}
       for (let i = 0; i < 200 && isAlive(pid); i++) await sleep(50);
     }
-    // The group holds pup and its reaper; the children have groups of their own (tracked by pid).
+    // The reaper outlives pup until it has read the last "-pgid" lines (it is slow with many
+    // children): it is pup's own, so wait for it rather than report it as a leftover child.
+    const reaper = this.reaper;
+    for (let i = 0; i < 200 && reaper && isAlive(reaper); i++) await sleep(50);
+    // The group holds pup; the reaper and the children have groups of their own (tracked by pid).
     killGroup(pid);
     forgetGroup(pid);
     this.proc = undefined;

@@ -1,5 +1,7 @@
 import { children } from "../lib/context.js";
 import { sleep } from "../lib/procfs.js";
+import { median } from "../lib/stats.js";
+import { nodeLaunchFloor } from "./node-floor.js";
 
 /**
  * Idle footprint: n `sleep 100000` children. Launch → all running (ms), then after a short settle
@@ -22,6 +24,12 @@ export async function idle(ctx, { counts = [10, 100] } = {}) {
         return { startMs, rss, cpu, cpuWindowMs: windowMs };
       });
     }
+  }
+  for (const n of counts) {
+    const samples = [];
+    for (let r = 0; r < (ctx.quick ? 1 : 3); r++) samples.push(await nodeLaunchFloor(n));
+    results[`node.${n}`] = { startMs: median(samples), samples };
+    ctx.log(`  idle ${n} bare node: all running ${results[`node.${n}`].startMs.toFixed(0)} ms`);
   }
   return results;
 }

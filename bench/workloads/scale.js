@@ -1,12 +1,13 @@
 import { children } from "../lib/context.js";
 import { sleep } from "../lib/procfs.js";
+import { nodeLaunchFloor } from "./node-floor.js";
 
 /** Scale, pup only: 1 000 `sleep` children: time until all run, RSS, idle CPU. */
 export async function scale(ctx) {
   const n = ctx.quick ? 300 : 1000;
   const windowMs = ctx.quick ? 5000 : 10_000;
   if (!ctx.managers.includes("pup")) return {};
-  return ctx.withManager("pup", async (m) => {
+  const result = await ctx.withManager("pup", async (m) => {
     await m.start(children(n, "sleep 100000"));
     const startMs = await m.waitAllRunning(n, "sleep", 120_000);
     await sleep(2000);
@@ -17,4 +18,8 @@ export async function scale(ctx) {
     );
     return { children: n, startMs, rss, cpu, cpuWindowMs: windowMs };
   });
+  // The same number of spawns from a bare node script: what child_process.spawn alone costs here.
+  result.nodeFloorMs = await nodeLaunchFloor(n);
+  ctx.log(`  scale ${n} bare node: all running ${result.nodeFloorMs.toFixed(0)} ms`);
+  return result;
 }
