@@ -46,7 +46,7 @@ test("the reference's JavaScript example works against a running pup", async () 
       return undefined;
     }
   }, "the API to answer");
-  const responseData = await response.json();
+  const responseData = (await response.json()) as { data: Array<{ status: { id: string } }> };
   assert.equal(response.status, 200);
   assert.ok(Array.isArray(responseData.data));
   assert.equal(responseData.data[0].status.id, "worker-1");

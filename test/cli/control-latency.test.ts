@@ -35,7 +35,7 @@ test("latency with 50 processes: GET /processes and `pup status` end to end", as
   const get = () =>
     fetch(`http://127.0.0.1:${port}/processes`, { headers: { authorization: `Bearer ${token}` } });
   await waitFor(async () => {
-    const body = await (await get()).json();
+    const body = (await (await get()).json()) as { data: Array<{ status: { status: number } }> };
     return body.data.every((e: { status: { status: number } }) => e.status.status === 200);
   }, "50 running processes");
 
