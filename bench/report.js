@@ -255,7 +255,7 @@ export function renderTable(rows, meta) {
     );
   }
   const when = meta
-    ? `\n\n${meta.quick ? "QUICK run (short windows, fewer lines): not for the record. " : ""}Taken ${meta.startedAt} → ${meta.finishedAt}; node ${meta.node}, ${meta.cpus} × ${meta.cpuModel}; load average before ${meta.loadAvgBefore?.map((x) => x.toFixed(2)).join(" ")}, after ${meta.loadAvgAfter.map((x) => x.toFixed(2)).join(" ")}.`
+    ? `\n\n${meta.quick ? "QUICK run (short windows, fewer lines): not for the record. " : ""}Taken ${meta.startedAt} → ${meta.finishedAt}; pup ${meta.git ?? "?"} (${meta.build}); node ${meta.node}, ${meta.cpus} × ${meta.cpuModel}; load average before ${meta.loadAvgBefore?.map((x) => x.toFixed(2)).join(" ")}, after ${meta.loadAvgAfter.map((x) => x.toFixed(2)).join(" ")}.`
     : "";
   return lines.join("\n") + when;
 }

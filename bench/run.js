@@ -44,10 +44,37 @@ const { values } = parseArgs({
 
 const loadAvgBefore = os.loadavg();
 
+/** The commit measured, and how many files under src/ differ from it (the checkout is shared). */
+function gitDescription() {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: REPO,
+      encoding: "utf8",
+    }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "src"], { cwd: REPO, encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean).length;
+    return dirty > 0 ? `${head} + ${dirty} uncommitted files under src/` : head;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main() {
   installExitHandlers();
-  if (!values["no-build"])
-    execFileSync("npm", ["run", "build"], { cwd: REPO, stdio: ["ignore", "ignore", "inherit"] });
+  let build = "skipped (--no-build)";
+  if (!values["no-build"]) {
+    try {
+      execFileSync("npm", ["run", "build"], { cwd: REPO, stdio: ["ignore", "ignore", "pipe"] });
+      build = "built";
+    } catch (err) {
+      // The checkout is shared with work in progress: measure the last good dist/ rather than stop.
+      build = "build failed; measured the existing dist/";
+      process.stderr.write(
+        `bench: npm run build failed, measuring the existing dist/\n${err.stderr ?? ""}\n`,
+      );
+    }
+  }
   if (values.profile) process.env.PUP_BENCH_PROFILE_DIR = path.resolve(values.profile);
   const managers = values.managers ? values.managers.split(",") : MANAGERS;
   const supervisorBins = managers.includes("supervisord") ? ensureSupervisor() : undefined;
@@ -80,6 +107,8 @@ async function main() {
     cpuModel: os.cpus()[0]?.model,
     memory: os.totalmem(),
     loadAvgBefore,
+    build,
+    git: gitDescription(),
     loadAvgAfter: os.loadavg(),
   };
   const outDir = path.join(REPO, "bench/results");
