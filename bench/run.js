@@ -60,8 +60,16 @@ function gitDescription() {
   }
 }
 
+/** A full run takes 6–8 minutes; past this something hangs: clean up and fail rather than wait. */
+const WATCHDOG_MS = 15 * 60_000;
+
 async function main() {
   installExitHandlers();
+  setTimeout(() => {
+    process.stderr.write(`bench: still running after ${WATCHDOG_MS / 60_000} minutes; giving up\n`);
+    killEverything();
+    process.exit(1);
+  }, WATCHDOG_MS).unref();
   let build = "skipped (--no-build)";
   if (!values["no-build"]) {
     try {
