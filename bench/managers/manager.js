@@ -16,7 +16,7 @@ import {
 /**
  * What every manager adapter offers, so that a workload runs the same steps under each:
  *   start(children)        write the manager's configuration for `children` and launch it
- *   waitAllRunning(n, comm) ms from launch until n descendants named `comm` run
+ *   waitAllRunning(n, comm)  ms from launch until n descendants named `comm` run
  *   rss(), cpu(ms)         of the manager's own processes (never the children)
  *   statusCli()            ms of one status command round trip, or undefined if there is none
  *   terminate()            stop signal → ms until the children are gone, orphans left
@@ -24,8 +24,8 @@ import {
  *
  * A child is `{ id, cmd, restart, logFile? }`: `cmd` is a shell command line, `restart` whether
  * to restart it (immediately) whenever it exits, `logFile` where its stdout+stderr go.
- * Subclasses provide launch(), managerPids(), roots() (the processes the children hang below),
- * sendStop() and forceStop().
+ * Subclasses provide launch(), mainPid(), managerPids(), roots() (the processes the children
+ * hang below), sendStop() and cleanup(), and statusCli() where the manager has a status command.
  */
 export class Manager {
   constructor(name, dir) {
