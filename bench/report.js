@@ -216,7 +216,7 @@ export function buildReport(r) {
     row(
       `${n} children: launch → all running`,
       "ms",
-      { pup: scale.startMs },
+      { pup: scale.startMs, reference: scale.nodeFloorMs },
       {
         text: "≤ 3 000 ms",
         check: when(["pup"], (p) => p <= 3000),

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: the same workloads under pup, PM2 and supervisord; see docs/benchmarks.md.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -39,6 +39,7 @@ const { values } = parseArgs({
     keep: { type: "boolean", default: false },
     "no-build": { type: "boolean", default: false },
     profile: { type: "string" },
+    report: { type: "string" },
   },
 });
 
@@ -63,7 +64,14 @@ function gitDescription() {
 /** A full run takes 6–8 minutes; past this something hangs: clean up and fail rather than wait. */
 const WATCHDOG_MS = 15 * 60_000;
 
+/** `--report FILE`: print the table of an earlier run again (after a change to report.js). */
+function reprint(file) {
+  const { meta, results } = JSON.parse(readFileSync(file, "utf8"));
+  process.stdout.write(`${renderTable(buildReport(results), meta)}\n`);
+}
+
 async function main() {
+  if (values.report) return reprint(values.report);
   installExitHandlers();
   setTimeout(() => {
     process.stderr.write(`bench: still running after ${WATCHDOG_MS / 60_000} minutes; giving up\n`);

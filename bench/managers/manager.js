@@ -87,6 +87,8 @@ export class Manager {
   /** cleanup(), then SIGKILL for any child of this manager still alive; returns those ("pid comm args"). */
   async dispose() {
     await this.cleanup();
+    // Children killed by cleanup() take a moment to be gone: only report those that stay.
+    for (let i = 0; i < 20 && leftovers([...this.seen]).length > 0; i++) await sleep(50);
     const left = leftovers([...this.seen]);
     const described = left.map((pid) => `${pid} ${readCmdline(pid).join(" ") || readStat(pid)?.comm}`);
     killProcesses(left);
