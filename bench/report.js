@@ -237,8 +237,9 @@ function cell(value, unit) {
   return value === undefined || value === null || Number.isNaN(value) ? "n/a" : FORMAT[unit](value);
 }
 
-function ratio(a, b) {
-  if (!defined(a, b) || b === 0) return "n/a";
+/** a/b, or n/a where b is missing or prints as zero in its unit (PM2's idle CPU). */
+function ratio(a, b, unit) {
+  if (!defined(a, b) || Number(cell(b, unit).replace(/[^0-9.]/g, "")) === 0) return "n/a";
   const r = a / b;
   return `${r >= 0.01 ? r.toFixed(2) : r.toPrecision(1)}×`;
 }
@@ -251,7 +252,7 @@ export function renderTable(rows, meta) {
     const verdict = r.pass === true ? "pass" : r.pass === false ? "**FAIL**" : r.target ? "n/a" : "";
     const note = r.note ? ` (${r.note})` : "";
     lines.push(
-      `| ${r.metric}${note} | ${r.unit} | ${cell(r.pup, r.unit)} | ${cell(r.pm2, r.unit)} | ${cell(r.supervisord, r.unit)} | ${cell(r.reference, r.unit)} | ${ratio(r.pup, r.pm2)} | ${ratio(r.pup, r.supervisord)} | ${ratio(r.pup, r.reference)} | ${r.target ?? ""} | ${verdict} |`,
+      `| ${r.metric}${note} | ${r.unit} | ${cell(r.pup, r.unit)} | ${cell(r.pm2, r.unit)} | ${cell(r.supervisord, r.unit)} | ${cell(r.reference, r.unit)} | ${ratio(r.pup, r.pm2, r.unit)} | ${ratio(r.pup, r.supervisord, r.unit)} | ${ratio(r.pup, r.reference, r.unit)} | ${r.target ?? ""} | ${verdict} |`,
     );
   }
   const when = meta
