@@ -1,8 +1,15 @@
+import path from "node:path";
 import type { ProcessConfig, PupConfig } from "../config/schema.ts";
 import { ConsoleSink } from "../logs/console-sink.ts";
 import { type FileRoute, FileSink } from "../logs/file-sink.ts";
 import { colorsAllowed } from "../logs/format.ts";
 import { Logger } from "../logs/logger.ts";
+import {
+  DEFAULT_MAX_FILE_SIZE_MB,
+  DEFAULT_MAX_FILES,
+  RotatingFileAppender,
+  type RotationOptions,
+} from "../logs/rotating-file-appender.ts";
 
 /** Every id that log entries of a configured process carry: its own, or its cluster instances'. */
 export function processConfigsById(config: PupConfig): Map<string, ProcessConfig> {
@@ -44,12 +51,15 @@ export function createLogger(config: PupConfig, configDir: string): Logger {
     decorate: global.decorateFiles ?? decorate,
   };
   if (globalRoute.stdout || globalRoute.stderr || routes.size > 0) {
+    const rotation = rotationByFile(config, configDir, byId);
     const reported = new Set<string>();
     logger.addSink(
       new FileSink({
         baseDir: configDir,
         global: globalRoute,
         routeFor: (id) => routes.get(id),
+        createAppender: (file, onError) =>
+          new RotatingFileAppender(file, { onError, ...(rotation.get(file) ?? rotation.get("")!) }),
         onError: (message) => {
           // Once per file, and not through the file sinks, which would fail again.
           if (reported.has(message)) return;
@@ -60,4 +70,37 @@ export function createLogger(config: PupConfig, configDir: string): Logger {
     );
   }
   return logger;
+}
+
+/**
+ * The rotation of each log file (by absolute path; "" for the global settings): a process's own
+ * `maxFileSizeMb`/`maxFiles` for its files, falling back to the global ones, then the defaults.
+ */
+function rotationByFile(
+  config: PupConfig,
+  configDir: string,
+  byId: Map<string, ProcessConfig>,
+): Map<string, RotationOptions> {
+  const global = config.logger ?? {};
+  const globalRotation: RotationOptions = {
+    maxBytes: (global.maxFileSizeMb ?? DEFAULT_MAX_FILE_SIZE_MB) * 1024 * 1024,
+    maxFiles: global.maxFiles ?? DEFAULT_MAX_FILES,
+  };
+  const byFile = new Map<string, RotationOptions>([["", globalRotation]]);
+  for (const file of [global.stdout, global.stderr]) {
+    if (file) byFile.set(path.resolve(configDir, file), globalRotation);
+  }
+  for (const proc of byId.values()) {
+    const l = proc.logger;
+    if (!l) continue;
+    const own: RotationOptions = {
+      maxBytes: (l.maxFileSizeMb ?? global.maxFileSizeMb ?? DEFAULT_MAX_FILE_SIZE_MB) * 1024 * 1024,
+      maxFiles: l.maxFiles ?? global.maxFiles ?? DEFAULT_MAX_FILES,
+    };
+    for (const file of [l.stdout, l.stderr]) {
+      const full = file && path.resolve(configDir, file);
+      if (full && !byFile.has(full)) byFile.set(full, own);
+    }
+  }
+  return byFile;
 }

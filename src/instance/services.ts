@@ -1,5 +1,6 @@
 import { ApiService } from "../api/service.ts";
 import { BalancerService } from "../balancer/service.ts";
+import { LogStoreService } from "../logs/store-service.ts";
 import { PluginService } from "../plugins/service.ts";
 import type { InstanceService } from "./instance.ts";
 
@@ -8,5 +9,5 @@ import type { InstanceService } from "./instance.ts";
  * and plugins plug in here, each as an InstanceService, in the order they start.
  */
 export function defaultServices(): InstanceService[] {
-  return [new BalancerService(), new ApiService(), new PluginService()];
+  return [new LogStoreService(), new BalancerService(), new ApiService(), new PluginService()];
 }

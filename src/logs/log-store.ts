@@ -1,0 +1,330 @@
+import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { errorMessage } from "../common/errors.ts";
+import type { LogEntry } from "./entry.ts";
+import { createSchema, LogTable } from "./log-table.ts";
+import type { LogQuery, LogReader } from "./query.ts";
+import type { LogSink } from "./sink.ts";
+
+/** Longer lines are stored cut to this many bytes, with a marker (files get them whole). */
+export const MAX_STORED_TEXT_BYTES = 64 * 1024;
+
+export interface LogStoreOptions {
+  /** The database file (created with its folder when missing). */
+  file: string;
+  /** Entries older than this are purged; 0 keeps them forever. */
+  retentionHours: number;
+  /** Problems of the store: reported once each, never thrown at the producers. */
+  onError: (message: string) => void;
+  /** Answers queries when the store has failed for good. */
+  fallback?: LogReader;
+  /** Entries held before `write` asks producers to wait; default 20 000. */
+  highWaterEntries?: number;
+  /** Text (UTF-16 units) held before `write` asks producers to wait; default 8 MiB. */
+  highWaterBytes?: number;
+  /** Entries per transaction; default 5 000, so one flush blocks the event loop only briefly. */
+  batchSize?: number;
+  /** How often old entries are purged; default every 10 minutes. */
+  purgeIntervalMs?: number;
+  /** Rows deleted per purge step; default 5 000. */
+  purgeStep?: number;
+  now?: () => number;
+}
+
+const TRUNCATED = (bytes: number) => ` [… truncated: the line had ${bytes} bytes]`;
+
+/** The text as stored: whole when at most MAX_STORED_TEXT_BYTES, else cut there with a marker. */
+export function storedText(text: string): string {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short texts need no counting.
+  if (text.length * 3 <= MAX_STORED_TEXT_BYTES) return text;
+  const bytes = Buffer.byteLength(text);
+  if (bytes <= MAX_STORED_TEXT_BYTES) return text;
+  // Cutting inside a character leaves a replacement character at the end: drop it.
+  const cut = Buffer.from(text)
+    .subarray(0, MAX_STORED_TEXT_BYTES)
+    .toString("utf8")
+    .replace(/\uFFFD$/, "");
+  return cut + TRUNCATED(bytes);
+}
+
+function isCorruption(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB");
+}
+
+function describe(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  const message = errorMessage(err);
+  return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+/** Opens (creating) the database, WAL mode, schema in place. Throws what SQLite throws. */
+function openDatabase(file: string): Database.Database {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file, { timeout: 5000 });
+  try {
+    db.pragma("journal_mode = WAL");
+    // With WAL, NORMAL loses nothing when pup crashes, at most the last commits when the OS does.
+    db.pragma("synchronous = NORMAL");
+    createSchema(db);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/**
+ * The instance's embedded log store (SQLite): a LogSink that buffers entries and writes them in
+ * batched transactions off the line-reading path, and a LogReader for `GET /logs` and plugins.
+ *
+ * The buffer is bounded: past its high-water mark `write` returns false and the producers (a
+ * child's pipe) wait for `drained()`, so a burst costs time, never lines or memory. Old entries
+ * are purged in bounded steps. Failures are reported, never thrown: a corrupt file is moved aside
+ * and replaced by a fresh one; a store that cannot be written drops what it cannot store (the
+ * console and the files still have it).
+ */
+export class LogStore implements LogSink, LogReader {
+  private db: Database.Database | undefined;
+  private table: LogTable | undefined;
+  private insertBatch: ((entries: LogEntry[]) => void) | undefined;
+  private buffer: LogEntry[] = [];
+  private bufferedBytes = 0;
+  private scheduled: NodeJS.Immediate | undefined;
+  private waiters: Array<() => void> = [];
+  private purgeTimer: NodeJS.Timeout | undefined;
+  private purging: NodeJS.Immediate | undefined;
+  private readonly reported = new Set<string>();
+  private closed = false;
+  private readonly highWaterEntries: number;
+  private readonly highWaterBytes: number;
+  private readonly batchSize: number;
+  private readonly purgeStep: number;
+  private readonly now: () => number;
+
+  private constructor(private readonly options: LogStoreOptions) {
+    this.highWaterEntries = options.highWaterEntries ?? 20_000;
+    this.highWaterBytes = options.highWaterBytes ?? 8 * 1024 * 1024;
+    this.batchSize = options.batchSize ?? 5000;
+    this.purgeStep = options.purgeStep ?? 5000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Open the store, replacing a corrupt file by a fresh one. Throws when the file cannot be
+   * opened or created at all (the caller then keeps entries in memory only).
+   */
+  static open(options: LogStoreOptions): LogStore {
+    const store = new LogStore(options);
+    store.connect();
+    store.startPurging();
+    return store;
+  }
+
+  get file(): string {
+    return this.options.file;
+  }
+
+  private connect(): void {
+    let db: Database.Database;
+    try {
+      db = openDatabase(this.options.file);
+    } catch (err) {
+      if (!isCorruption(err)) throw err;
+      this.moveAside(err);
+      db = openDatabase(this.options.file);
+    }
+    this.db = db;
+    this.table = new LogTable(db);
+    const insert = db.prepare(
+      "INSERT INTO entries (time_stamp, process_id, severity, category, text) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.insertBatch = db.transaction((entries: LogEntry[]) => {
+      for (const e of entries) insert.run(e.timeStamp, e.processId, e.severity, e.category, e.text);
+    });
+  }
+
+  /** Keep a corrupt file (and its WAL) for inspection under a new name; the store starts afresh. */
+  private moveAside(err: unknown): void {
+    const file = this.options.file;
+    const aside = `${file}.corrupt-${new Date(this.now()).toISOString().replace(/[:.]/g, "-")}`;
+    renameSync(file, aside);
+    for (const suffix of ["-wal", "-shm"]) {
+      if (existsSync(file + suffix)) {
+        if (suffix === "-wal") renameSync(file + suffix, aside + suffix);
+        else rmSync(file + suffix, { force: true });
+      }
+    }
+    this.report(
+      `the log store ${file} is corrupt (${describe(err)}); moved it to ${aside} and started a new one`,
+    );
+  }
+
+  private report(message: string): void {
+    if (this.reported.has(message)) return;
+    this.reported.add(message);
+    this.options.onError(message);
+  }
+
+  // --- LogSink ----------------------------------------------------------------------------------
+
+  write(entry: LogEntry): boolean {
+    if (this.closed || !this.db) return true;
+    const text = storedText(entry.text);
+    this.buffer.push(text === entry.text ? entry : { ...entry, text });
+    this.bufferedBytes += text.length;
+    if (!this.scheduled) this.scheduled = setImmediate(() => this.flushStep());
+    return !this.overHighWater();
+  }
+
+  private overHighWater(): boolean {
+    return this.buffer.length >= this.highWaterEntries || this.bufferedBytes >= this.highWaterBytes;
+  }
+
+  drained(): Promise<void> {
+    if (!this.overHighWater()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  async flush(): Promise<void> {
+    this.flushAll();
+  }
+
+  /** Write out the buffer, stop purging and close the database; later writes are ignored. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flushAll();
+    this.closed = true;
+    this.stopPurging();
+    try {
+      this.db?.close();
+    } catch (err) {
+      this.report(`cannot close the log store ${this.options.file}: ${describe(err)}`);
+    }
+    this.db = undefined;
+    this.table = undefined;
+  }
+
+  /** One transaction of at most `batchSize` entries; the rest in the next turn of the event loop. */
+  private flushStep(): void {
+    this.scheduled = undefined;
+    this.writeBatch(this.batchSize);
+    if (this.buffer.length > 0) this.scheduled = setImmediate(() => this.flushStep());
+  }
+
+  private flushAll(): void {
+    if (this.scheduled) {
+      clearImmediate(this.scheduled);
+      this.scheduled = undefined;
+    }
+    while (this.buffer.length > 0) this.writeBatch(this.batchSize);
+  }
+
+  private writeBatch(size: number): void {
+    if (this.buffer.length === 0) return;
+    const batch = this.buffer.length <= size ? this.buffer : this.buffer.slice(0, size);
+    this.buffer = batch === this.buffer ? [] : this.buffer.slice(size);
+    for (const e of batch) this.bufferedBytes -= e.text.length;
+    this.guard(
+      "write to",
+      () => this.insertBatch?.(batch),
+      () => this.insertBatch?.(batch),
+    );
+    if (!this.overHighWater()) this.wake();
+  }
+
+  private wake(): void {
+    if (this.waiters.length === 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /**
+   * Run a database operation. On corruption the file is moved aside, a fresh store opened and
+   * `retry` run there; any other failure is reported once and the operation given up.
+   */
+  private guard<T>(what: string, op: () => T, retry?: () => T): T | undefined {
+    if (!this.db) return undefined;
+    try {
+      return op();
+    } catch (err) {
+      if (!isCorruption(err)) {
+        this.report(`cannot ${what} the log store ${this.options.file}: ${describe(err)}`);
+        return undefined;
+      }
+      try {
+        this.db.close();
+      } catch {
+        // it is being replaced anyway
+      }
+      this.db = undefined;
+      this.table = undefined;
+      try {
+        this.moveAside(err);
+        this.connect();
+      } catch (again) {
+        this.report(
+          `the log store ${this.options.file} is unusable (${describe(again)}); entries are no longer stored`,
+        );
+        this.buffer = [];
+        this.bufferedBytes = 0;
+        this.wake();
+        return undefined;
+      }
+      try {
+        return retry?.();
+      } catch (failed) {
+        this.report(`cannot ${what} the log store ${this.options.file}: ${describe(failed)}`);
+        return undefined;
+      }
+    }
+  }
+
+  // --- LogReader --------------------------------------------------------------------------------
+
+  /** The newest matching entries, oldest first; includes entries accepted but not yet flushed. */
+  query(q: LogQuery): LogEntry[] | Promise<LogEntry[]> {
+    this.flushAll();
+    if (!this.table) return this.options.fallback?.query(q) ?? [];
+    return this.guard("read", () => this.table!.query(q)) ?? [];
+  }
+
+  // --- retention --------------------------------------------------------------------------------
+
+  private startPurging(): void {
+    if (this.options.retentionHours <= 0) return;
+    void this.purge();
+    this.purgeTimer = setInterval(() => void this.purge(), this.options.purgeIntervalMs ?? 10 * 60_000);
+    this.purgeTimer.unref();
+  }
+
+  private stopPurging(): void {
+    // A purge step already scheduled finds the database closed and ends.
+    clearInterval(this.purgeTimer);
+  }
+
+  /**
+   * Delete entries older than the retention, `purgeStep` rows per turn of the event loop.
+   * Resolves with the number of rows deleted (by this call; 0 when a purge was already running).
+   */
+  purge(): Promise<number> {
+    if (this.purging || !this.db || this.options.retentionHours <= 0) return Promise.resolve(0);
+    const cutoff = this.now() - this.options.retentionHours * 3_600_000;
+    const sql =
+      "DELETE FROM entries WHERE id IN (SELECT id FROM entries WHERE time_stamp < ? ORDER BY time_stamp LIMIT ?)";
+    let total = 0;
+    return new Promise((resolve) => {
+      const step = () => {
+        this.purging = undefined;
+        const deleted =
+          this.guard("purge", () => this.db!.prepare(sql).run(cutoff, this.purgeStep).changes) ?? 0;
+        total += deleted;
+        if (deleted >= this.purgeStep && !this.closed) this.purging = setImmediate(step);
+        else resolve(total);
+      };
+      step();
+    });
+  }
+}
