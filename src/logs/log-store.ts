@@ -32,6 +32,8 @@ export interface LogStoreOptions {
   now?: () => number;
 }
 
+const ROWS_PER_INSERT = 100;
+
 const TRUNCATED = (bytes: number) => ` [… truncated: the line had ${bytes} bytes]`;
 
 /** The text as stored: whole when at most MAX_STORED_TEXT_BYTES, else cut there with a marker. */
@@ -126,6 +128,11 @@ export class LogStore implements LogSink, LogReader {
     return this.options.file;
   }
 
+  /** Entries accepted and not yet written. */
+  get backlog(): number {
+    return this.buffer.length;
+  }
+
   private connect(): void {
     let db: Database.Database;
     try {
@@ -137,11 +144,32 @@ export class LogStore implements LogSink, LogReader {
     }
     this.db = db;
     this.table = new LogTable(db);
-    const insert = db.prepare(
-      "INSERT INTO entries (time_stamp, process_id, severity, category, text) VALUES (?, ?, ?, ?, ?)",
-    );
+    // Rows go in ROWS_PER_INSERT at a time: one call into SQLite per group instead of per row.
+    const insert = (rows: number) =>
+      db.prepare(
+        `INSERT INTO entries (time_stamp, process_id, severity, category, text) VALUES ${Array(rows).fill("(?, ?, ?, ?, ?)").join(", ")}`,
+      );
+    const insertGroup = insert(ROWS_PER_INSERT);
+    const insertOne = insert(1);
+    const params: Array<string | number> = new Array(ROWS_PER_INSERT * 5);
     this.insertBatch = db.transaction((entries: LogEntry[]) => {
-      for (const e of entries) insert.run(e.timeStamp, e.processId, e.severity, e.category, e.text);
+      let i = 0;
+      for (; i + ROWS_PER_INSERT <= entries.length; i += ROWS_PER_INSERT) {
+        for (let k = 0; k < ROWS_PER_INSERT; k++) {
+          const e = entries[i + k];
+          const o = k * 5;
+          params[o] = e.timeStamp;
+          params[o + 1] = e.processId;
+          params[o + 2] = e.severity;
+          params[o + 3] = e.category;
+          params[o + 4] = e.text;
+        }
+        insertGroup.run(params);
+      }
+      for (; i < entries.length; i++) {
+        const e = entries[i];
+        insertOne.run(e.timeStamp, e.processId, e.severity, e.category, e.text);
+      }
     });
   }
 

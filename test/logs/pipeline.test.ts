@@ -1,0 +1,193 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { after, describe, test } from "node:test";
+import { validateConfig } from "../../src/config/load.ts";
+import type { PupConfigInput } from "../../src/config/schema.ts";
+import { ProcessState } from "../../src/core/states.ts";
+import { Instance } from "../../src/instance/instance.ts";
+import { LogStore } from "../../src/logs/log-store.ts";
+import { MemoryLog } from "../../src/logs/memory-log.ts";
+import { LogStoreService } from "../../src/logs/store-service.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+const { dir: root, cleanup } = tempDir("pup-pipeline-");
+const instances: Instance[] = [];
+after(async () => {
+  // terminate() stops every child the instance started, also when a test failed.
+  await Promise.all(instances.map((i) => i.terminate("test over")));
+  cleanup();
+});
+
+let n = 0;
+async function startInstance(config: PupConfigInput): Promise<{ instance: Instance; dir: string }> {
+  const dir = path.join(root, `i${++n}`);
+  mkdirSync(dir, { recursive: true });
+  const configPath = path.join(dir, "pup.json");
+  writeFileSync(configPath, JSON.stringify(config));
+  const instance = new Instance({
+    config: validateConfig(config, configPath),
+    configPath,
+    services: [new LogStoreService()],
+  });
+  instances.push(instance);
+  await instance.start();
+  return { instance, dir };
+}
+
+/** A child that writes `count` numbered lines as fast as its pipe takes them, in uneven chunks. */
+function burstScript(dir: string, count: number, width = 40): string {
+  const file = path.join(dir, "burst.js");
+  writeFileSync(
+    file,
+    `const pad = "x".repeat(${width});
+let i = 0;
+function more() {
+  let ok = true;
+  while (i < ${count} && ok) {
+    let chunk = "";
+    const size = 1 + ((i * 7919) % 1500);
+    for (let k = 0; k < size && i < ${count}; k++) chunk += "line " + i++ + " " + pad + "\\n";
+    ok = process.stdout.write(chunk);
+  }
+  if (i < ${count}) process.stdout.once("drain", more);
+}
+more();
+`,
+  );
+  return file;
+}
+
+const expectedLines = (count: number, width = 40) =>
+  Array.from({ length: count }, (_, i) => `line ${i} ${"x".repeat(width)}`);
+
+async function waitFinished(instance: Instance, id: string, timeoutMs = 120_000): Promise<void> {
+  await waitFor(
+    () => {
+      const s = instance.supervisor.get(id).status.status;
+      return s === ProcessState.FINISHED || s === ProcessState.ERRORED;
+    },
+    `${id} to finish`,
+    timeoutMs,
+    10,
+  );
+  assert.equal(instance.supervisor.get(id).status.status, ProcessState.FINISHED);
+}
+
+describe("log pipeline of an instance", () => {
+  test("200 000 lines written as fast as possible: all in the store and the file, in order, none split", async (t) => {
+    const COUNT = 200_000;
+    const { instance, dir } = await startInstance({
+      logger: { console: false },
+      processes: [{ id: "burst", cmd: "node burst.js", logger: { stdout: "burst.log" } }],
+    });
+    burstScript(dir, COUNT);
+    const store = instance.logReader;
+    assert.ok(store instanceof LogStore, "the log store is the instance's reader");
+    // The store's backlog never grows past its high-water mark by more than one pipe read.
+    let maxBacklog = 0;
+    const sample = () => {
+      maxBacklog = Math.max(maxBacklog, store.backlog);
+    };
+    instance.logger.on("log", sample);
+    const started = performance.now();
+    instance.supervisor.startProcess("burst");
+    await waitFinished(instance, "burst");
+    await instance.logger.flush();
+    const seconds = (performance.now() - started) / 1000;
+    instance.logger.off("log", sample);
+
+    const expected = expectedLines(COUNT);
+    const stored = (await store.query({ processId: "burst", limit: COUNT * 2 }))
+      .filter((e) => e.category === "stdout")
+      .map((e) => e.text);
+    assert.equal(stored.length, COUNT, "every line in the store");
+    assert.deepEqual(stored, expected, "in order, none split");
+    const file = readFileSync(path.join(dir, "burst.log"), "utf8").split("\n");
+    assert.equal(file.pop(), "", "the file ends with a newline");
+    const fileLines = file.filter((l) => l.startsWith("line "));
+    assert.deepEqual(fileLines, expected, "every line in the file, in order");
+    assert.ok(maxBacklog <= 20_000 + 2000, `store backlog bounded (max ${maxBacklog})`);
+    const rate = Math.round(COUNT / seconds);
+    t.diagnostic(`ingestion: ${COUNT} lines in ${seconds.toFixed(2)} s = ${rate} lines/s into store + file`);
+    process.stdout.write(
+      `# ingestion: ${rate} lines/s (${COUNT} lines, ${seconds.toFixed(2)} s), max backlog ${maxBacklog}\n`,
+    );
+  });
+
+  test("an unreadable (corrupt) store is replaced; the instance runs and stores; the problem is logged once", async () => {
+    const dir = path.join(root, `i${n + 1}`);
+    mkdirSync(path.join(dir, ".pup", "pup.json-data"), { recursive: true });
+    writeFileSync(path.join(dir, ".pup", "pup.json-data", "logs.db"), Buffer.alloc(4096, 7));
+    const { instance } = await startInstance({
+      logger: { console: false },
+      processes: [{ id: "hello", cmd: "echo hello from hello", autostart: true }],
+    });
+    await waitFinished(instance, "hello", 10_000);
+    const all = await instance.logReader.query({ limit: 1000 });
+    assert.ok(instance.logReader instanceof LogStore);
+    assert.ok(all.some((e) => e.processId === "hello" && e.text === "hello from hello"));
+    const problems = all.filter((e) => e.category === "logger" && /corrupt/.test(e.text));
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    assert.ok(all[0].category === "init", "the instance's first message was stored too");
+  });
+
+  test("a store that cannot be opened leaves the in-memory log; the instance goes on", async () => {
+    const dir = path.join(root, `i${n + 1}`);
+    mkdirSync(path.join(dir, ".pup", "pup.json-data", "logs.db"), { recursive: true });
+    const { instance } = await startInstance({
+      logger: { console: false },
+      processes: [{ id: "hello", cmd: "echo still here", autostart: true }],
+    });
+    await waitFinished(instance, "hello", 10_000);
+    assert.ok(instance.logReader instanceof MemoryLog);
+    const all = await instance.logReader.query({ limit: 1000 });
+    assert.ok(all.some((e) => e.text === "still here"));
+    assert.ok(all.some((e) => e.category === "logger" && /cannot open the log store/.test(e.text)));
+  });
+
+  test("internalLogHours 0: no store file, entries in memory", async () => {
+    const { instance, dir } = await startInstance({
+      logger: { console: false, internalLogHours: 0 },
+      processes: [{ id: "hello", cmd: "echo in memory", autostart: true }],
+    });
+    await waitFinished(instance, "hello", 10_000);
+    assert.ok(instance.logReader instanceof MemoryLog);
+    assert.ok(!existsSync(path.join(dir, ".pup", "pup.json-data", "logs.db")));
+    assert.ok((await instance.logReader.query({})).some((e) => e.text === "in memory"));
+  });
+
+  test("rotation keeps the configured number of files, and no line is lost from the kept ones", async () => {
+    const COUNT = 5000;
+    const { instance, dir } = await startInstance({
+      logger: { console: false, maxFiles: 7 },
+      processes: [
+        {
+          id: "rot",
+          cmd: "node burst.js",
+          logger: { stdout: "logs/rot.log", maxFileSizeMb: 0.02, maxFiles: 3 },
+        },
+      ],
+    });
+    burstScript(dir, COUNT, 60);
+    instance.supervisor.startProcess("rot");
+    await waitFinished(instance, "rot");
+    await instance.logger.flush();
+    const base = path.join(dir, "logs", "rot.log");
+    for (const f of [base, `${base}.1`, `${base}.2`, `${base}.3`]) assert.ok(existsSync(f), `${f} exists`);
+    assert.ok(!existsSync(`${base}.4`), "no more than maxFiles rotated files");
+    const kept = [`${base}.3`, `${base}.2`, `${base}.1`, base]
+      .map((f) => readFileSync(f, "utf8"))
+      .join("")
+      .split("\n")
+      .filter((l) => l.startsWith("line "));
+    const expected = expectedLines(COUNT, 60);
+    assert.ok(kept.length > 0 && kept.length < COUNT, `${kept.length} lines kept`);
+    assert.deepEqual(
+      kept,
+      expected.slice(COUNT - kept.length),
+      "the kept files hold the newest lines, contiguous",
+    );
+  });
+});
