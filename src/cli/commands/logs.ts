@@ -3,7 +3,7 @@ import { UserError } from "../../common/errors.ts";
 import { isSeverity, type LogEntry, SEVERITIES, type Severity } from "../../logs/entry.ts";
 import { colorsAllowed, formatLine } from "../../logs/format.ts";
 import type { LogQuery } from "../../logs/query.ts";
-import { addConfigFlags, type ConfigFlags, resolveConfigPath } from "../config-flags.ts";
+import { addConfigFlags, type ConfigFlags, locate, resolveConfigPath } from "../config-flags.ts";
 import type { ExitCode } from "../main.ts";
 
 /* `logs` (from the store, works while the instance is down) and `monitor` (live, from /wss).
@@ -173,10 +173,10 @@ const RECONNECT_MS = 500;
  */
 export async function monitorCommand(flags: MonitorFlags): Promise<number> {
   const severity = parseSeverity(flags.severity);
-  const { loadFromFlags } = await import("../load-config.ts");
+  const { loadConfig } = await import("../../config/load.ts");
   const { localInstance, NoInstanceError } = await import("../../client/local.ts");
   const { default: WebSocket } = await import("ws");
-  const { path: configPath, config } = loadFromFlags(flags);
+  const { path: configPath, config } = loadConfig(locate(flags));
   const print = entryPrinter(flags.json);
   const wanted = (e: LogEntry) =>
     (flags.id === undefined || e.processId === flags.id) &&
