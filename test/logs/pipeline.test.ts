@@ -36,8 +36,11 @@ async function startInstance(config: PupConfigInput): Promise<{ instance: Instan
   return { instance, dir };
 }
 
-/** A child that writes `count` numbered lines as fast as its pipe takes them, in uneven chunks. */
-function burstScript(dir: string, count: number, width = 40): string {
+/**
+ * A child that writes `count` numbered lines as fast as its pipe takes them, in uneven chunks;
+ * `paced`: 100 lines at a time, a millisecond apart.
+ */
+function burstScript(dir: string, count: number, width = 40, paced = false): string {
   const file = path.join(dir, "burst.js");
   writeFileSync(
     file,
@@ -47,11 +50,14 @@ function more() {
   let ok = true;
   while (i < ${count} && ok) {
     let chunk = "";
-    const size = 1 + ((i * 7919) % 1500);
+    const size = ${paced} ? 100 : 1 + ((i * 7919) % 1500);
     for (let k = 0; k < size && i < ${count}; k++) chunk += "line " + i++ + " " + pad + "\\n";
-    ok = process.stdout.write(chunk);
+    ok = process.stdout.write(chunk) && !${paced};
   }
-  if (i < ${count}) process.stdout.once("drain", more);
+  if (i < ${count}) {
+    if (${paced}) setTimeout(more, 1);
+    else process.stdout.once("drain", more);
+  }
 }
 more();
 `,
@@ -116,6 +122,32 @@ describe("log pipeline of an instance", () => {
     );
   });
 
+  test("a line over 64 KiB: whole in the file, cut with a marker in the store", async () => {
+    const { instance, dir } = await startInstance({
+      logger: { console: false },
+      processes: [{ id: "long", cmd: "node long.js", logger: { stdout: "long.log" } }],
+    });
+    writeFileSync(
+      path.join(dir, "long.js"),
+      `process.stdout.write("before\\n" + "L".repeat(200000) + "\\nafter");`,
+    );
+    instance.supervisor.startProcess("long");
+    await waitFinished(instance, "long", 10_000);
+    await instance.logger.flush();
+    // The process's file also has the instance's messages about it (starting, finished).
+    const fileLines = readFileSync(path.join(dir, "long.log"), "utf8").split("\n");
+    const from = fileLines.indexOf("before");
+    assert.deepEqual(fileLines.slice(from, from + 3), ["before", "L".repeat(200_000), "after"]);
+    const stored = (await instance.logReader.query({ processId: "long" }))
+      .filter((e) => e.category === "stdout")
+      .map((e) => e.text);
+    assert.deepEqual(stored, [
+      "before",
+      `${"L".repeat(64 * 1024)} [… truncated: the line had 200000 bytes]`,
+      "after",
+    ]);
+  });
+
   test("an unreadable (corrupt) store is replaced; the instance runs and stores; the problem is logged once", async () => {
     const dir = path.join(root, `i${n + 1}`);
     mkdirSync(path.join(dir, ".pup", "pup.json-data"), { recursive: true });
@@ -170,7 +202,8 @@ describe("log pipeline of an instance", () => {
         },
       ],
     });
-    burstScript(dir, COUNT, 60);
+    // Paced, so that write batches stay well below the 20 KiB limit and rotation is exact enough.
+    burstScript(dir, COUNT, 60, true);
     instance.supervisor.startProcess("rot");
     await waitFinished(instance, "rot");
     await instance.logger.flush();
