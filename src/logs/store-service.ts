@@ -21,9 +21,9 @@ export class LogStoreService implements InstanceService {
     const file = context.paths.logDatabase;
     const report = (message: string) => context.logger.log("error", "logger", message);
     const memory = context.logReader;
-    // Loaded here: every CLI command imports the instance's services, only `pup run` needs SQLite.
-    const { LogStore } = await import("./log-store.ts");
     try {
+      // Loaded here: every CLI command imports the instance's services, only `pup run` needs SQLite.
+      const { LogStore } = await import("./log-store.ts");
       this.store = LogStore.open({ file, retentionHours: hours, onError: report, fallback: memory });
     } catch (err) {
       report(`cannot open the log store ${file}: ${errorMessage(err)}; log entries are kept in memory only`);
