@@ -2,6 +2,7 @@ import fastifySwagger from "@fastify/swagger";
 import fastifyWebsocket from "@fastify/websocket";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import { isUserError, UserError } from "../common/errors.ts";
+import { dashboardRoutes } from "../dashboard/routes.ts";
 import type { InstanceContext } from "../instance/instance.ts";
 import { VERSION } from "../version.ts";
 import { EventStream } from "./event-stream.ts";
@@ -152,6 +153,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const deps = { context, state, stream, metrics };
   await app.register(async (scope) => registerRoutes(scope, deps));
   await app.register(async (scope) => registerRoutes(scope, deps), { prefix: "/api" });
+  await app.register(dashboardRoutes);
+  await app.register(dashboardRoutes, { prefix: "/api" });
   app.addHook("onClose", async () => metrics.close());
   return { app, stream, metrics, state };
 }

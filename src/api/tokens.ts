@@ -1,14 +1,10 @@
-import { errors, jwtVerify, SignJWT } from "jose";
+import { errors, jwtVerify } from "jose";
 import { UserError } from "../common/errors.ts";
+import { isScope, SCOPES, type Scope } from "./scopes.ts";
 import { secretKey } from "./secret.ts";
 
-/** What a token may do (SPEC §5.1); a token without scopes may do everything. */
-export const SCOPES = ["read", "control", "terminate", "log", "telemetry"] as const;
-export type Scope = (typeof SCOPES)[number];
-
-export function isScope(value: string): value is Scope {
-  return (SCOPES as readonly string[]).includes(value);
-}
+export { isScope, SCOPES, type Scope } from "./scopes.ts";
+export { signToken, type TokenRequest } from "./sign.ts";
 
 /** Who is calling, from a verified token. */
 export interface Caller {
@@ -17,28 +13,7 @@ export interface Caller {
   scopes?: string[];
 }
 
-export interface TokenRequest {
-  consumer: string;
-  /** Lifetime in seconds, > 0. */
-  expiresIn: number;
-  scopes?: Scope[];
-}
-
 const ALGORITHM = "HS512";
-
-/** Sign `{data: {consumer, scopes?}, exp}` with the instance secret. */
-export function signToken(secret: string, request: TokenRequest): Promise<string> {
-  const { consumer, expiresIn, scopes } = request;
-  if (!consumer) throw new UserError("a token needs a consumer name");
-  if (!(Number.isFinite(expiresIn) && expiresIn > 0)) {
-    throw new UserError(`a token's lifetime must be a positive number of seconds, got ${expiresIn}`);
-  }
-  const data: Caller = scopes ? { consumer, scopes } : { consumer };
-  return new SignJWT({ data })
-    .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
-    .setExpirationTime(Math.floor(Date.now() / 1000) + Math.ceil(expiresIn))
-    .sign(secretKey(secret));
-}
 
 /** A refused token: the API answers 401 with this message. */
 export class TokenError extends UserError {

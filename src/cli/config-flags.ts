@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { type ConfigLocation, findConfigPath, type LoadedConfig, loadConfig } from "../config/load.ts";
+import { type ConfigLocation, findConfigPath } from "../config/locate.ts";
 
 /** `-c, --config PATH` and `--cwd DIR`: how every command finds its configuration. */
 export function addConfigFlags(command: Command, withCwd = true): Command {
@@ -19,8 +19,4 @@ export function locate(flags: ConfigFlags): ConfigLocation {
 
 export function resolveConfigPath(flags: ConfigFlags): string {
   return findConfigPath(locate(flags));
-}
-
-export function loadFromFlags(flags: ConfigFlags): LoadedConfig {
-  return loadConfig(locate(flags));
 }

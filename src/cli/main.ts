@@ -1,12 +1,9 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
+import { SCOPES } from "../api/scopes.ts";
 import { errorMessage, isUserError } from "../common/errors.ts";
+import { SERVICE_MANAGERS } from "../service/managers.ts";
 import { VERSION } from "../version.ts";
-import { appendCommand, initCommand, removeCommand } from "./commands/config-edit.ts";
-import { registerControlCommands } from "./commands/control.ts";
 import { registerLogCommands } from "./commands/logs.ts";
-import { runCommand } from "./commands/run.ts";
-import { registerServiceCommands } from "./commands/service.ts";
-import { registerTokenCommand } from "./commands/token.ts";
 import { addConfigFlags } from "./config-flags.ts";
 import { addProcessFlags } from "./process-flags.ts";
 
@@ -15,7 +12,19 @@ export interface ExitCode {
   code: number;
 }
 
+type Action = (...args: never[]) => number | Promise<number>;
+
+/**
+ * The command table. Each command's code is imported only when that command runs, so that
+ * `pup status` does not pay for loading the supervisor, and `pup run` not for the CLI's tables.
+ */
 function buildProgram(exit: ExitCode): Command {
+  const lazy =
+    <A extends Action>(load: () => Promise<A>) =>
+    async (...args: Parameters<A>) => {
+      exit.code = await (await load())(...args);
+    };
+
   const program = new Command("pup")
     .description("a universal process manager: keeps scripts, applications and services alive")
     .version(VERSION, "-v, --version", "print the version")
@@ -34,38 +43,86 @@ function buildProgram(exit: ExitCode): Command {
     .argument("[command...]", "with `--`: a command to run without a configuration file")
     .passThroughOptions();
   addConfigFlags(run, false);
-  addProcessFlags(run).action(async (args: string[], flags) => {
-    exit.code = await runCommand(flags, args);
-  });
+  addProcessFlags(run).action(
+    lazy(async () => {
+      const { runCommand } = await import("./commands/run.ts");
+      return (args: string[], flags: Parameters<typeof runCommand>[0]) => runCommand(flags, args);
+    }),
+  );
 
+  const editing = () => import("./commands/config-edit.ts");
   const init = program
     .command("init")
     .description("create pup.json with one process")
-    .option("--name <name>", "instance name");
-  init.option("-c, --config <path>", "file to create (default: pup.json)");
-  addProcessFlags(init).action((flags) => {
-    exit.code = initCommand(flags);
-  });
-
-  const append = program.command("append").description("add a process to the configuration");
-  append.option("-c, --config <path>", "configuration file (default: pup.jsonc or pup.json)");
-  addProcessFlags(append).action((flags) => {
-    exit.code = appendCommand(flags);
-  });
-
+    .option("--name <name>", "instance name")
+    .option("-c, --config <path>", "file to create (default: pup.json)");
+  addProcessFlags(init).action(lazy(async () => (await editing()).initCommand));
+  const append = program
+    .command("append")
+    .description("add a process to the configuration")
+    .option("-c, --config <path>", "configuration file (default: pup.jsonc or pup.json)");
+  addProcessFlags(append).action(lazy(async () => (await editing()).appendCommand));
   addConfigFlags(
     program
       .command("remove")
       .description("remove a process from the configuration")
       .requiredOption("-I, --id <id>", "process id"),
-  ).action((flags) => {
-    exit.code = removeCommand(flags);
-  });
+  ).action(lazy(async () => (await editing()).removeCommand));
 
-  registerControlCommands(program, exit);
+  const control = () => import("./commands/control.ts");
+  addConfigFlags(program.command("status").description("show the instance and its processes"))
+    .option("--json", "print the state object of GET /state")
+    .action(lazy(async () => (await control()).statusCommand));
+  for (const action of ["start", "stop", "restart", "block", "unblock"] as const) {
+    addConfigFlags(
+      program
+        .command(action)
+        .description(`${action} a process (or all) of the running instance`)
+        .argument("<id>", 'process id, cluster id, or "all"'),
+    ).action(
+      lazy(async () => {
+        const { actionCommand } = await control();
+        return (id: string, flags: Parameters<typeof actionCommand>[2]) => actionCommand(action, id, flags);
+      }),
+    );
+  }
+  addConfigFlags(program.command("terminate").description("stop every process and end the instance")).action(
+    lazy(async () => (await control()).terminateCommand),
+  );
+
   registerLogCommands(program, exit);
-  registerTokenCommand(program, exit);
-  registerServiceCommands(program, exit);
+
+  addConfigFlags(program.command("token").description("print a new API token (the JWT alone on stdout)"))
+    .option("--consumer <name>", "who the token is for")
+    .option("--expire-in <seconds>", "lifetime in seconds (default 30 days)")
+    .option("--scope <list>", `comma-separated scopes: ${SCOPES.join(",")} (default: all)`)
+    .action(lazy(async () => (await import("./commands/token.ts")).tokenCommand));
+
+  addConfigFlags(program.command("dashboard").description("print the web dashboard's address, with a token"))
+    .option("--expire-in <seconds>", "lifetime of the token in the address (default 12 hours)")
+    .action(lazy(async () => (await import("./commands/dashboard.ts")).dashboardCommand));
+
+  const service = () => import("./commands/service.ts");
+  const manager = () =>
+    new Option("--manager <manager>", "service manager (default: the one this OS uses)").choices(
+      SERVICE_MANAGERS,
+    );
+  addConfigFlags(program.command("enable-service").description("install the instance as a boot service"))
+    .option("--system", "system-wide service (default: the user's)")
+    .option("--name <name>", "service name (default: the instance name, or pup)")
+    .option("--user <user>", "user to run as")
+    .option("--home <dir>", "home folder of that user")
+    .option("--env <KEY=VALUE...>", "environment of the service (repeatable)")
+    .addOption(manager())
+    .option("--dry-run", "print the file and where it would go; change nothing")
+    .action(lazy(async () => (await service()).enableServiceCommand));
+  addConfigFlags(program.command("disable-service").description("uninstall the boot service"))
+    .option("--system", "the system-wide service")
+    .option("--name <name>", "service name (default: the instance name, or pup)")
+    .option("--home <dir>", "home folder of the user the service belongs to")
+    .addOption(manager())
+    .option("--dry-run", "print what would be removed; change nothing")
+    .action(lazy(async () => (await service()).disableServiceCommand));
   return program;
 }
 

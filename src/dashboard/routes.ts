@@ -20,25 +20,24 @@ function asset(name: string): Buffer {
   return content;
 }
 
-/** Paths that are served without a token. */
-export function isDashboardPath(url: string): boolean {
-  return /^(\/api)?\/dashboard(\/|$|\?)/.test(url);
-}
-
-/** GET /dashboard/ and its files. */
+/** GET /dashboard/ and its files, served without a token. */
 export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
-  app.get("/dashboard", { schema: { hide: true } }, (request, reply) => {
+  app.get("/dashboard", { schema: { hide: true }, config: { scope: null } }, (request, reply) => {
     reply.redirect(`${request.url.split("?")[0]}/`);
   });
-  app.get("/dashboard/", { schema: { hide: true } }, (_request, reply) => {
+  app.get("/dashboard/", { schema: { hide: true }, config: { scope: null } }, (_request, reply) => {
     reply.type(FILES["index.html"]).header("cache-control", "no-cache").send(asset("index.html"));
   });
-  app.get<{ Params: { file: string } }>("/dashboard/:file", { schema: { hide: true } }, (request, reply) => {
-    const type = FILES[request.params.file];
-    if (!type) {
-      reply.code(404).send({ error: "not found" });
-      return;
-    }
-    reply.type(type).header("cache-control", "no-cache").send(asset(request.params.file));
-  });
+  app.get<{ Params: { file: string } }>(
+    "/dashboard/:file",
+    { schema: { hide: true }, config: { scope: null } },
+    (request, reply) => {
+      const type = FILES[request.params.file];
+      if (!type) {
+        reply.code(404).send({ error: "not found" });
+        return;
+      }
+      reply.type(type).header("cache-control", "no-cache").send(asset(request.params.file));
+    },
+  );
 }

@@ -32,7 +32,12 @@ export class FileSink implements LogSink {
 
   constructor(private readonly options: FileSinkOptions) {}
 
+  /** Appenders by the name as configured: the hot path looks up once per line without resolving. */
+  private readonly byName = new Map<string, FileAppender>();
+
   private appender(file: string): FileAppender {
+    const known = this.byName.get(file);
+    if (known) return known;
     const full = path.resolve(this.options.baseDir, file);
     let appender = this.appenders.get(full);
     if (!appender) {
@@ -40,6 +45,7 @@ export class FileSink implements LogSink {
       appender = make(full, this.options.onError);
       this.appenders.set(full, appender);
     }
+    this.byName.set(file, appender);
     return appender;
   }
 

@@ -31,7 +31,7 @@ const NAME = /^[a-zA-Z0-9@._-]{1,64}$/;
 
 function parseManager(value: string | undefined): ServiceManager {
   if (value === undefined) return detectManager();
-  if (!(SERVICE_MANAGERS as string[]).includes(value)) {
+  if (!(SERVICE_MANAGERS as readonly string[]).includes(value)) {
     throw new UserError(`--manager: expected one of ${SERVICE_MANAGERS.join(", ")}, got "${value}"`);
   }
   return value as ServiceManager;

@@ -2,8 +2,9 @@
  * Boot-service definitions for each service manager: pure functions from the service's facts to
  * the file's text and where it goes.
  */
-export type ServiceManager = "systemd" | "launchd" | "sysvinit" | "upstart" | "windows";
-export const SERVICE_MANAGERS: ServiceManager[] = ["systemd", "launchd", "sysvinit", "upstart", "windows"];
+import type { ServiceManager } from "./managers.ts";
+
+export { SERVICE_MANAGERS, type ServiceManager } from "./managers.ts";
 
 export interface ServiceFacts {
   name: string;

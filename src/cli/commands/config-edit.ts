@@ -1,7 +1,7 @@
 import path from "node:path";
 import { UserError } from "../../common/errors.ts";
 import { appendProcess, initConfig, removeProcess } from "../../config/edit.ts";
-import { CONFIG_FILE_NAMES } from "../../config/load.ts";
+import { CONFIG_FILE_NAMES } from "../../config/locate.ts";
 import { type ConfigFlags, resolveConfigPath } from "../config-flags.ts";
 import { type ProcessFlags, processFromFlags } from "../process-flags.ts";
 

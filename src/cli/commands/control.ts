@@ -1,4 +1,3 @@
-import type { Command } from "commander";
 import type { ApplicationState } from "../../api/state.ts";
 import { ApiError, ApiUnreachableError, type ProcessAction } from "../../client/client.ts";
 import { type LocalInstance, localInstance, NoInstanceError } from "../../client/local.ts";
@@ -8,8 +7,8 @@ import { stateName } from "../../core/states.ts";
 import type { ProcessInfo } from "../../core/types.ts";
 import { lockHolder } from "../../instance/lock.ts";
 import { colorsAllowed } from "../../logs/format.ts";
-import { addConfigFlags, type ConfigFlags, loadFromFlags } from "../config-flags.ts";
-import type { ExitCode } from "../main.ts";
+import type { ConfigFlags } from "../config-flags.ts";
+import { loadFromFlags } from "../load-config.ts";
 
 /** Reads and quick actions; an instance that does not answer within this is not running. */
 const QUICK_TIMEOUT_MS = 3000;
@@ -48,7 +47,7 @@ async function withInstance<T>(flags: ConfigFlags, fn: (session: Session) => Pro
   }
 }
 
-const PAST: Record<ProcessAction, string> = {
+export const PAST: Record<ProcessAction, string> = {
   start: "started",
   stop: "stopped",
   restart: "restarted",
@@ -167,7 +166,7 @@ function isInstance(p: ProcessInfo, all: ProcessInfo[]): boolean {
 
 // --- commands -----------------------------------------------------------------------------------
 
-async function statusCommand(flags: ConfigFlags & { json?: boolean }): Promise<number> {
+export async function statusCommand(flags: ConfigFlags & { json?: boolean }): Promise<number> {
   return withInstance(flags, async ({ client, config, configPath, url }) => {
     const state = await client.state();
     if (flags.json) {
@@ -181,7 +180,7 @@ async function statusCommand(flags: ConfigFlags & { json?: boolean }): Promise<n
   });
 }
 
-async function actionCommand(action: ProcessAction, id: string, flags: ConfigFlags): Promise<number> {
+export async function actionCommand(action: ProcessAction, id: string, flags: ConfigFlags): Promise<number> {
   return withInstance(flags, async ({ client, config }) => {
     const slow = action === "stop" || action === "restart";
     const statuses = await client.action(action, id, slow ? { timeoutMs: stopTimeoutMs(config) } : {});
@@ -191,7 +190,7 @@ async function actionCommand(action: ProcessAction, id: string, flags: ConfigFla
   });
 }
 
-async function terminateCommand(flags: ConfigFlags): Promise<number> {
+export async function terminateCommand(flags: ConfigFlags): Promise<number> {
   return withInstance(flags, async ({ client, config, configPath, paths }) => {
     await client.terminate();
     // The answer comes first; the instance is gone once it has released its lock.
@@ -203,28 +202,4 @@ async function terminateCommand(flags: ConfigFlags): Promise<number> {
     process.stdout.write(`terminated the instance for ${configPath}\n`);
     return 0;
   });
-}
-
-/** `status`, `start|stop|restart|block|unblock <id|all>`, `terminate`: over the running instance's API. */
-export function registerControlCommands(program: Command, exit: ExitCode): void {
-  addConfigFlags(program.command("status").description("show the instance and its processes"))
-    .option("--json", "print the state object of GET /state")
-    .action(async (flags) => {
-      exit.code = await statusCommand(flags);
-    });
-  for (const action of Object.keys(PAST) as ProcessAction[]) {
-    addConfigFlags(
-      program
-        .command(action)
-        .description(`${action} a process (or all) of the running instance`)
-        .argument("<id>", 'process id, cluster id, or "all"'),
-    ).action(async (id: string, flags: ConfigFlags) => {
-      exit.code = await actionCommand(action, id, flags);
-    });
-  }
-  addConfigFlags(program.command("terminate").description("stop every process and end the instance")).action(
-    async (flags: ConfigFlags) => {
-      exit.code = await terminateCommand(flags);
-    },
-  );
 }

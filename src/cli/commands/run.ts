@@ -4,7 +4,8 @@ import { fileLabel, validateConfig } from "../../config/load.ts";
 import type { PupConfig } from "../../config/schema.ts";
 import { Instance } from "../../instance/instance.ts";
 import { defaultServices } from "../../instance/services.ts";
-import { type ConfigFlags, loadFromFlags } from "../config-flags.ts";
+import type { ConfigFlags } from "../config-flags.ts";
+import { loadFromFlags } from "../load-config.ts";
 import { type ProcessFlags, processFromFlags } from "../process-flags.ts";
 
 export type RunFlags = ProcessFlags & ConfigFlags;

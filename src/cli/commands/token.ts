@@ -1,15 +1,13 @@
-import type { Command } from "commander";
 import { ensureSecret } from "../../api/secret.ts";
-import { parseScopes, SCOPES, type Scope, signToken } from "../../api/tokens.ts";
+import { parseScopes, type Scope, signToken } from "../../api/tokens.ts";
 import { UserError } from "../../common/errors.ts";
 import { instancePaths } from "../../instance/paths.ts";
-import { addConfigFlags, type ConfigFlags, resolveConfigPath } from "../config-flags.ts";
-import type { ExitCode } from "../main.ts";
+import { type ConfigFlags, resolveConfigPath } from "../config-flags.ts";
 
 /** Without --expire-in a token lives this long (every token must expire; said on stderr). */
-const DEFAULT_EXPIRE_IN = 30 * 24 * 3600;
+export const DEFAULT_EXPIRE_IN = 30 * 24 * 3600;
 
-interface TokenFlags extends ConfigFlags {
+export interface TokenFlags extends ConfigFlags {
   consumer?: string;
   expireIn?: string;
   scope?: string;
@@ -38,15 +36,4 @@ export async function tokenCommand(flags: TokenFlags): Promise<number> {
   }
   process.stdout.write(`${token}\n`);
   return 0;
-}
-
-/** `token`: print a new API token for a consumer. */
-export function registerTokenCommand(program: Command, exit: ExitCode): void {
-  addConfigFlags(program.command("token").description("print a new API token (the JWT alone on stdout)"))
-    .option("--consumer <name>", "who the token is for")
-    .option("--expire-in <seconds>", `lifetime in seconds (default ${DEFAULT_EXPIRE_IN / 86400} days)`)
-    .option("--scope <list>", `comma-separated scopes: ${SCOPES.join(",")} (default: all)`)
-    .action(async (flags: TokenFlags) => {
-      exit.code = await tokenCommand(flags);
-    });
 }
