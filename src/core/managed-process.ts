@@ -238,7 +238,7 @@ export class ManagedProcess {
       this.deps.log(
         "info",
         "finished",
-        `finished (code ${code ?? "-"}${signal ? `, signal ${signal}` : ""})`,
+        signal ? `finished (stopped by ${signal})` : `finished (code ${code})`,
       );
     } else {
       this.deps.log("error", "errored", `exited with ${signal ? `signal ${signal}` : `code ${code}`}`);
