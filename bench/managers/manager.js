@@ -24,8 +24,9 @@ import {
  *
  * A child is `{ id, cmd, restart, logFile? }`: `cmd` is a shell command line, `restart` whether
  * to restart it (immediately) whenever it exits, `logFile` where its stdout+stderr go.
- * Subclasses provide launch(), mainPid(), managerPids(), roots() (the processes the children
- * hang below), sendStop() and cleanup(), and statusCli() where the manager has a status command.
+ * Subclasses provide launch(), managerPids(), sendStop() and cleanup(), and statusCli() where the
+ * manager has a status command; mainPid() and roots() (the processes the children hang below)
+ * default to the foreground process in `this.proc`, as pup and supervisord run.
  */
 export class Manager {
   constructor(name, dir) {
@@ -34,6 +35,14 @@ export class Manager {
     this.launchedAt = undefined;
     /** Every child pid seen, so that dispose() can end whatever the manager left behind. */
     this.seen = new Set();
+  }
+
+  mainPid() {
+    return this.proc?.pid;
+  }
+
+  roots() {
+    return this.proc && isAlive(this.proc.pid) ? [this.proc.pid] : [];
   }
 
   /** File for the manager's own stdout/stderr, kept in the temp folder for debugging. */

@@ -47,14 +47,6 @@ export class PupManager extends Manager {
     });
   }
 
-  mainPid() {
-    return this.proc?.pid;
-  }
-
-  roots() {
-    return this.proc && isAlive(this.proc.pid) ? [this.proc.pid] : [];
-  }
-
   /** The reaper: pup's `/bin/sh -c` child running the reaper script (found once, by its script). */
   reaperPid(procs) {
     if (this.reaper && isAlive(this.reaper)) return this.reaper;

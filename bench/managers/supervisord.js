@@ -66,14 +66,6 @@ export class SupervisordManager extends Manager {
     });
   }
 
-  mainPid() {
-    return this.proc?.pid;
-  }
-
-  roots() {
-    return this.proc && isAlive(this.proc.pid) ? [this.proc.pid] : [];
-  }
-
   managerPids() {
     return this.roots();
   }
