@@ -1,11 +1,12 @@
 import { Command, CommanderError, Option } from "commander";
 import { SCOPES } from "../api/scopes.ts";
-import { errorMessage, isUserError } from "../common/errors.ts";
+import { PROCESS_ACTIONS } from "../client/client.ts";
 import { SERVICE_MANAGERS } from "../service/managers.ts";
 import { VERSION } from "../version.ts";
 import { registerLogCommands } from "./commands/logs.ts";
 import { addConfigFlags } from "./config-flags.ts";
 import { addProcessFlags } from "./process-flags.ts";
+import { reportError } from "./report-error.ts";
 
 /** Sets the exit code of a command; actions report through it. */
 export interface ExitCode {
@@ -73,7 +74,7 @@ function buildProgram(exit: ExitCode): Command {
   addConfigFlags(program.command("status").description("show the instance and its processes"))
     .option("--json", "print the state object of GET /state")
     .action(lazy(async () => (await control()).statusCommand));
-  for (const action of ["start", "stop", "restart", "block", "unblock"] as const) {
+  for (const action of PROCESS_ACTIONS) {
     addConfigFlags(
       program
         .command(action)
@@ -126,7 +127,10 @@ function buildProgram(exit: ExitCode): Command {
   return program;
 }
 
-/** Runs the CLI; returns the exit code. User errors become one line on stderr, never a stack. */
+/**
+ * Runs the CLI with commander; returns the exit code. User errors become one line on stderr, never
+ * a stack. (bin/pup.js enters through entry.ts, which runs the control commands without this.)
+ */
 export async function main(argv: string[]): Promise<number> {
   const exit: ExitCode = { code: 0 };
   const program = buildProgram(exit);
@@ -141,11 +145,6 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? 0 : 1;
     }
-    if (isUserError(err)) {
-      process.stderr.write(`pup: ${err.message}\n`);
-      return 1;
-    }
-    process.stderr.write(`pup: unexpected error: ${err instanceof Error ? err.stack : errorMessage(err)}\n`);
-    return 1;
+    return reportError(err);
   }
 }

@@ -1,10 +1,41 @@
 /**
  * A typed client of pup's REST API (SPEC §5), for the CLI, the telemetry library, plugins and the
- * dashboard. It needs only `fetch`, so it works in Node.js and in browsers.
+ * dashboard. By default it needs only `fetch`, so it works in Node.js and in browsers; the CLI
+ * passes a `node:http` transport instead (./node-http.ts), which starts several times faster.
  */
 import type { ApplicationState } from "../api/state.ts";
 import type { ProcessEntry, ProcessInfo, Telemetry } from "../core/types.ts";
 import type { LogEntry, Severity } from "../logs/entry.ts";
+
+/** One HTTP request as the client makes it. */
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** 0: none. */
+  timeoutMs: number;
+}
+
+/** The whole answer: status and body text. */
+export interface HttpResponse {
+  status: number;
+  text: string;
+}
+
+/**
+ * Sends one request and reads the whole answer. Failures to get one reject with an error that
+ * has a `code` (`ECONNREFUSED`, `ECONNRESET`, …), directly or as its `cause`, or with an error
+ * named `TimeoutError` when `timeoutMs` passed.
+ */
+export type HttpTransport = (request: HttpRequest) => Promise<HttpResponse>;
+
+/** The default transport: `fetch`, available in Node.js and in browsers. */
+export const fetchTransport: HttpTransport = async ({ method, url, headers, body, timeoutMs }) => {
+  const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
+  const response = await fetch(url, { method, headers, body, signal });
+  return { status: response.status, text: await response.text() };
+};
 
 export interface PupClientOptions {
   /** e.g. `http://127.0.0.1:8080` (with or without `/api`). */
@@ -14,6 +45,8 @@ export interface PupClientOptions {
   timeoutMs?: number;
   /** Wait before the one retry after a connection error, ms; default 250. */
   retryDelayMs?: number;
+  /** How requests are sent; default `fetchTransport`. */
+  transport?: HttpTransport;
 }
 
 export interface RequestOptions {
@@ -31,7 +64,8 @@ export interface LogsQuery {
   nRows?: number;
 }
 
-export type ProcessAction = "start" | "stop" | "restart" | "block" | "unblock";
+export const PROCESS_ACTIONS = ["start", "stop", "restart", "block", "unblock"] as const;
+export type ProcessAction = (typeof PROCESS_ACTIONS)[number];
 
 /** The server answered with a failure: its status and its `{error}` message. */
 export class ApiError extends Error {
@@ -62,6 +96,10 @@ function errorCode(err: unknown): string | undefined {
   return cause?.code ?? (err as { code?: string }).code;
 }
 
+function ok(response: HttpResponse): boolean {
+  return response.status >= 200 && response.status < 300;
+}
+
 function retryable(err: unknown, method: string): boolean {
   const code = errorCode(err);
   if (code === undefined) return false;
@@ -73,12 +111,14 @@ export class PupClient {
   private token: string;
   private readonly timeoutMs: number;
   private readonly retryDelayMs: number;
+  private readonly transport: HttpTransport;
 
   constructor(options: PupClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.token = options.token;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.retryDelayMs = options.retryDelayMs ?? 250;
+    this.transport = options.transport ?? fetchTransport;
   }
 
   /** Use a new token from now on (plugins get refreshed ones). */
@@ -103,14 +143,13 @@ export class PupClient {
   /** One request whose JSON answer is returned as it is. */
   async json<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
     const response = await this.send(method, path, body, options);
-    const text = await response.text();
     let parsed: unknown;
     try {
-      parsed = text.length > 0 ? JSON.parse(text) : undefined;
+      parsed = response.text.length > 0 ? JSON.parse(response.text) : undefined;
     } catch {
       parsed = undefined;
     }
-    if (!response.ok) {
+    if (!ok(response)) {
       const message = (parsed as { error?: unknown } | undefined)?.error;
       throw new ApiError(
         response.status,
@@ -123,17 +162,16 @@ export class PupClient {
   /** A request whose answer is not JSON (metrics). */
   async text(path: string, options: RequestOptions = {}): Promise<string> {
     const response = await this.send("GET", path, undefined, options);
-    const text = await response.text();
-    if (!response.ok) {
+    if (!ok(response)) {
       let message = `GET ${path}: HTTP ${response.status}`;
       try {
-        message = JSON.parse(text).error ?? message;
+        message = JSON.parse(response.text).error ?? message;
       } catch {
         // not JSON
       }
       throw new ApiError(response.status, message);
     }
-    return text;
+    return response.text;
   }
 
   private async send(
@@ -141,21 +179,20 @@ export class PupClient {
     path: string,
     body: unknown,
     options: RequestOptions,
-  ): Promise<Response> {
+  ): Promise<HttpResponse> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
     if (body !== undefined) headers["content-type"] = "application/json";
-    const init: RequestInit = {
+    const request: HttpRequest = {
       method,
+      url: `${this.baseUrl}${path}`,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
+      timeoutMs,
     };
     for (let attempt = 0; ; attempt++) {
       try {
-        return await fetch(`${this.baseUrl}${path}`, {
-          ...init,
-          signal: timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined,
-        });
+        return await this.transport(request);
       } catch (err) {
         if (attempt === 0 && retryable(err, method)) {
           await new Promise((r) => setTimeout(r, this.retryDelayMs));

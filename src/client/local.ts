@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { readSecret } from "../api/secret.ts";
-import { signToken } from "../api/tokens.ts";
+import { signToken } from "../api/sign.ts";
 import { UserError } from "../common/errors.ts";
-import type { PupConfig } from "../config/schema.ts";
 import { type InstancePaths, instancePaths } from "../instance/paths.ts";
 import { PupClient, type PupClientOptions } from "./client.ts";
+import { nodeHttpTransport } from "./node-http.ts";
 
 /** Lifetime of the tokens the CLI signs for itself. */
 const CLI_TOKEN_SECONDS = 120;
@@ -31,6 +31,11 @@ function readPort(portFile: string): number | undefined {
   }
 }
 
+/** What finding a local instance needs of its configuration (a validated PupConfig has it). */
+export interface LocalApiConfig {
+  api?: { hostname?: string; port?: number };
+}
+
 /** Where a client on this machine reaches an API bound to `hostname`. */
 export function reachableHost(hostname: string): string {
   if (hostname === "0.0.0.0") return "127.0.0.1";
@@ -43,10 +48,11 @@ export function reachableHost(hostname: string): string {
  * (else `api.port`), its hostname from the configuration, and a short-lived token signed with the
  * instance secret. Throws NoInstanceError when there is evidently no instance (no port, no
  * secret); an instance that does not answer shows as ApiUnreachableError on the first request.
+ * Requests go over `node:http` unless `options.transport` says otherwise.
  */
 export async function localInstance(
   configPath: string,
-  config: PupConfig,
+  config: LocalApiConfig,
   options: Partial<PupClientOptions> = {},
 ): Promise<LocalInstance> {
   const paths = instancePaths(configPath);
@@ -56,5 +62,6 @@ export async function localInstance(
   const host = reachableHost(config.api?.hostname ?? "127.0.0.1");
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   const token = await signToken(secret, { consumer: "cli", expiresIn: CLI_TOKEN_SECONDS });
-  return { client: new PupClient({ ...options, baseUrl: url, token }), url, paths };
+  const client = new PupClient({ transport: nodeHttpTransport, ...options, baseUrl: url, token });
+  return { client, url, paths };
 }

@@ -2,19 +2,23 @@ import type { ApplicationState } from "../../api/state.ts";
 import { ApiError, ApiUnreachableError, type ProcessAction } from "../../client/client.ts";
 import { type LocalInstance, localInstance, NoInstanceError } from "../../client/local.ts";
 import { UserError } from "../../common/errors.ts";
-import type { PupConfig } from "../../config/schema.ts";
+import { findConfigPath } from "../../config/locate.ts";
 import { stateName } from "../../core/states.ts";
 import type { ProcessInfo } from "../../core/types.ts";
-import { lockHolder } from "../../instance/lock.ts";
 import { colorsAllowed } from "../../logs/format.ts";
 import type { ConfigFlags } from "../config-flags.ts";
-import { loadFromFlags } from "../load-config.ts";
+import { type ControlConfig, readControlConfig, validateConfigFile } from "../control-config.ts";
+
+/*
+ * Kept light on purpose: `pup status` is the command run most often, so this module and its
+ * imports load no validator, no fetch and no command-line parser (see ../entry.ts).
+ */
 
 /** Reads and quick actions; an instance that does not answer within this is not running. */
 const QUICK_TIMEOUT_MS = 3000;
 
 /** How long a stop may take at most by the configuration, plus a margin: for stop, restart, terminate. */
-function stopTimeoutMs(config: PupConfig): number {
+function stopTimeoutMs(config: ControlConfig): number {
   let longest = config.terminateGracePeriod + config.terminateTimeout;
   for (const p of config.processes) {
     longest = Math.max(
@@ -28,20 +32,25 @@ function stopTimeoutMs(config: PupConfig): number {
 
 interface Session extends LocalInstance {
   configPath: string;
-  config: PupConfig;
+  config: ControlConfig;
 }
 
 /**
- * Run `fn` against the configuration's running instance. No answer becomes "no running instance";
- * an API failure becomes its `{error}` message; both exit 1 through main.
+ * Run `fn` against the configuration's running instance. No answer becomes "no running instance"
+ * (or, for a configuration read without the validator, the validator's complaint about it, as a
+ * broken file is the likelier story); an API failure becomes its `{error}` message; both exit 1.
  */
 async function withInstance<T>(flags: ConfigFlags, fn: (session: Session) => Promise<T>): Promise<T> {
-  const { path: configPath, config } = loadFromFlags(flags);
-  const local = await localInstance(configPath, config, { timeoutMs: QUICK_TIMEOUT_MS });
+  const configPath = findConfigPath({ config: flags.config, cwd: flags.cwd });
+  const config = await readControlConfig(configPath);
   try {
+    const local = await localInstance(configPath, config, { timeoutMs: QUICK_TIMEOUT_MS });
     return await fn({ ...local, configPath, config });
   } catch (err) {
-    if (err instanceof ApiUnreachableError) throw new NoInstanceError(configPath);
+    if (err instanceof ApiUnreachableError || err instanceof NoInstanceError) {
+      if (!config.validated) await validateConfigFile(configPath);
+      throw new NoInstanceError(configPath);
+    }
     if (err instanceof ApiError) throw new UserError(err.message, err.status);
     throw err;
   }
@@ -192,6 +201,7 @@ export async function actionCommand(action: ProcessAction, id: string, flags: Co
 
 export async function terminateCommand(flags: ConfigFlags): Promise<number> {
   return withInstance(flags, async ({ client, config, configPath, paths }) => {
+    const { lockHolder } = await import("../../instance/lock.ts");
     await client.terminate();
     // The answer comes first; the instance is gone once it has released its lock.
     const deadline = Date.now() + stopTimeoutMs(config);
