@@ -41,7 +41,15 @@ export class EventStream {
 
   constructor(private readonly options: EventStreamOptions) {
     this.maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
-    const { supervisor, logger } = options;
+  }
+
+  /**
+   * Listen to the core and the logger only while somebody is subscribed: a `log` listener makes
+   * the logger build an entry for every line of a child's output.
+   */
+  private attach(): void {
+    if (this.detach.length > 0) return;
+    const { supervisor, logger } = this.options;
     for (const event of FORWARDED) {
       const listener = (data: unknown) => this.broadcast(event, data);
       supervisor.events.on(event, listener);
@@ -52,11 +60,16 @@ export class EventStream {
     this.detach.push(() => logger.off("log", onLog));
   }
 
+  private detachAll(): void {
+    for (const d of this.detach.splice(0)) d();
+  }
+
   get size(): number {
     return this.subscribers.size;
   }
 
   add(socket: WebSocket): void {
+    this.attach();
     this.subscribers.set(socket, { alive: true });
     socket.on("pong", () => {
       const s = this.subscribers.get(socket);
@@ -72,7 +85,10 @@ export class EventStream {
 
   private remove(socket: WebSocket): void {
     this.subscribers.delete(socket);
-    if (this.subscribers.size === 0) this.stopTimers();
+    if (this.subscribers.size === 0) {
+      this.stopTimers();
+      this.detachAll();
+    }
   }
 
   broadcast(t: string, d: unknown): void {
@@ -132,7 +148,7 @@ export class EventStream {
 
   /** Stop forwarding and close every subscriber. */
   close(): void {
-    for (const d of this.detach) d();
+    this.detachAll();
     this.stopTimers();
     for (const socket of this.subscribers.keys()) socket.close(1001, "pup is shutting down");
     this.subscribers.clear();

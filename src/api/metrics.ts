@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry } from "prom-client";
 import { ResourceSampler } from "../core/resource-sampler.ts";
 import type { Supervisor } from "../core/supervisor.ts";
-import type { Logger } from "../logs/logger.ts";
+import type { LogEntryCount } from "./log-count.ts";
 
 /**
  * The Prometheus metrics of GET /metrics: per-process gauges read from the supervisor at scrape
@@ -10,14 +10,17 @@ import type { Logger } from "../logs/logger.ts";
  */
 export class ApiMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<"method" | "route" | "status">;
+  /** Requests answered, by `method route status`: counted as plain numbers, labelled when scraped. */
+  private readonly requestCounts = new Map<
+    string,
+    { method: string; route: string; status: string; n: number }
+  >();
   /** CPU seconds used per process while scraped: a scrape's sampler reads what ran since the last. */
   private readonly cpuSeconds = new Map<string, number>();
   private readonly sampler = new ResourceSampler();
   private lastScrape = performance.now();
-  private readonly detach: () => void;
 
-  constructor(supervisor: Supervisor, logger: Logger, subscribers: () => number) {
+  constructor(supervisor: Supervisor, logEntries: LogEntryCount, subscribers: () => number) {
     const registers = [this.registry];
     new Gauge({
       name: "pup_api_stream_subscribers",
@@ -86,21 +89,27 @@ export class ApiMetrics {
         for (const [process, seconds] of cpu) this.inc({ process }, seconds);
       },
     });
-    this.requests = new Counter({
+    const requests = this.requestCounts;
+    new Counter({
       name: "pup_api_requests_total",
       help: "REST API requests answered, by route and status",
       labelNames: ["method", "route", "status"],
       registers,
+      collect() {
+        this.reset();
+        for (const { method, route, status, n } of requests.values()) this.inc({ method, route, status }, n);
+      },
     });
-    const entries = new Counter({
+    new Counter({
       name: "pup_log_entries_total",
       help: "log entries written, by severity",
       labelNames: ["severity"],
       registers,
+      collect() {
+        this.reset();
+        for (const [severity, n] of logEntries.bySeverity) this.inc({ severity }, n);
+      },
     });
-    const onLog = (entry: { severity: string }) => entries.inc({ severity: entry.severity });
-    logger.on("log", onLog);
-    this.detach = () => logger.off("log", onLog);
   }
 
   /** Add the CPU time each process group used since the previous scrape. */
@@ -120,7 +129,10 @@ export class ApiMetrics {
   }
 
   countRequest(method: string, route: string, status: number): void {
-    this.requests.inc({ method, route, status: String(status) });
+    const key = `${method} ${route} ${status}`;
+    const count = this.requestCounts.get(key);
+    if (count) count.n++;
+    else this.requestCounts.set(key, { method, route, status: String(status), n: 1 });
   }
 
   async text(): Promise<string> {
@@ -129,9 +141,5 @@ export class ApiMetrics {
 
   get contentType(): string {
     return this.registry.contentType;
-  }
-
-  close(): void {
-    this.detach();
   }
 }

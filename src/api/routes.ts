@@ -5,6 +5,7 @@ import type { InstanceContext } from "../instance/instance.ts";
 import type { LogEntry, Severity } from "../logs/entry.ts";
 import type { EventStream } from "./event-stream.ts";
 import type { ApiMetrics } from "./metrics.ts";
+import type { ProcessListCache } from "./process-list.ts";
 import {
   applicationState as applicationStateSchema,
   authFailures,
@@ -27,7 +28,11 @@ export interface RouteDeps {
   state: () => ApplicationState;
   stream: EventStream;
   metrics: ApiMetrics;
+  processList: ProcessListCache;
 }
+
+/** What Fastify sends a serialised JSON body as. */
+const JSON_TYPE = "application/json; charset=utf-8";
 
 /** The process actions of `POST /processes/{id}/<action>`, each one call of the facade. */
 const ACTIONS: Record<string, { summary: string; run: (s: Supervisor, id: string) => unknown }> = {
@@ -58,7 +63,7 @@ const unknownProcess = { 404: { ...errorBody, description: "no process with this
 
 /** Every route of SPEC §5.2; registered at the root and again under /api. */
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  const { context, state, stream, metrics } = deps;
+  const { context, state, stream, metrics, processList } = deps;
   const { supervisor, logger } = context;
 
   app.get(
@@ -70,7 +75,10 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
         response: { 200: dataOf({ type: "array", items: processEntry }, "the processes"), ...authFailures },
       },
     },
-    async () => ({ data: supervisor.list() }),
+    // Serialised by the route's own serializer, once per change (see ProcessListCache).
+    (_request, reply) => {
+      reply.type(JSON_TYPE).send(processList.get((payload) => reply.serialize(payload)));
+    },
   );
 
   app.get<{ Params: { id: string } }>(
@@ -109,7 +117,12 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       },
       async (request) => {
         const { id } = request.params;
-        await run(supervisor, id);
+        try {
+          await run(supervisor, id);
+        } finally {
+          // Not every effect of an action comes with an event (a stop cancelling a pending restart).
+          processList.invalidate();
+        }
         return { data: named(supervisor, id) };
       },
     );

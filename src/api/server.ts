@@ -1,15 +1,23 @@
 import fastifySwagger from "@fastify/swagger";
 import fastifyWebsocket from "@fastify/websocket";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  type onRequestHookHandler,
+  type onResponseHookHandler,
+} from "fastify";
 import { isUserError, UserError } from "../common/errors.ts";
 import { dashboardRoutes } from "../dashboard/routes.ts";
 import type { InstanceContext } from "../instance/instance.ts";
 import { VERSION } from "../version.ts";
 import { EventStream } from "./event-stream.ts";
+import type { LogEntryCount } from "./log-count.ts";
 import { ApiMetrics } from "./metrics.ts";
+import { ProcessListCache } from "./process-list.ts";
 import { registerRoutes } from "./routes.ts";
 import { type ApplicationState, applicationState } from "./state.ts";
-import { allows, type Caller, type Scope, TokenError, verifyToken } from "./tokens.ts";
+import { allows, type Caller, type Scope, TokenError, TokenVerifier } from "./tokens.ts";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -28,29 +36,78 @@ export const BODY_LIMIT = 1024 * 1024;
 export interface ApiServerOptions {
   context: InstanceContext;
   secret: string;
-  /** The port the server listens on, once it does. */
+  /** The port the server listens on. */
   port: () => number;
+  /** Log entries counted since the instance started. */
+  logEntries: LogEntryCount;
 }
 
 export interface ApiServer {
+  /**
+   * The app, ready. It does not listen itself: connections accepted elsewhere are handed to it
+   * with `app.server.emit("connection", socket)`.
+   */
   app: FastifyInstance;
   stream: EventStream;
   metrics: ApiMetrics;
   state: () => ApplicationState;
 }
 
-function bearerToken(request: FastifyRequest): string | undefined {
+function bearerToken(request: FastifyRequest, queryToken: boolean): string | undefined {
   const header = request.headers.authorization;
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw new TokenError("Authorization header must be: Bearer <token>");
     return match[1];
   }
-  if (request.routeOptions.config.queryToken) {
+  if (queryToken) {
     const token = (request.query as { access_token?: unknown }).access_token;
     if (typeof token === "string" && token.length > 0) return token;
   }
   return undefined;
+}
+
+/**
+ * The `onRequest` hook of a route that needs `scope`: a token, verified (or remembered from an
+ * earlier request, without a promise), whose scopes include it.
+ */
+function authenticator(verifier: TokenVerifier, scope: Scope, queryToken: boolean): onRequestHookHandler {
+  const admit = (request: FastifyRequest, caller: Caller) => {
+    if (!allows(caller, scope)) throw new UserError(`Forbidden: this token lacks the "${scope}" scope`, 403);
+    request.caller = caller;
+  };
+  return (request, _reply, done) => {
+    try {
+      const token = bearerToken(request, queryToken);
+      if (token === undefined) throw new TokenError("Missing token: send Authorization: Bearer <token>");
+      const remembered = verifier.remembered(token);
+      if (remembered !== undefined) {
+        admit(request, remembered);
+        done();
+        return;
+      }
+      verifier.verify(token).then(
+        (caller) => {
+          try {
+            admit(request, caller);
+          } catch (err) {
+            done(err as Error);
+            return;
+          }
+          done();
+        },
+        (err: Error) => done(err),
+      );
+    } catch (err) {
+      done(err as Error);
+    }
+  };
+}
+
+/** `onRequest`/`onResponse` of a route, with one more hook in front. */
+function prepend<T>(hook: T, existing: T | T[] | undefined): T[] {
+  if (existing === undefined) return [hook];
+  return Array.isArray(existing) ? [hook, ...existing] : [hook, existing];
 }
 
 /**
@@ -60,42 +117,43 @@ function bearerToken(request: FastifyRequest): string | undefined {
 export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { context, secret } = options;
   const { supervisor, logger } = context;
-  const revoked = context.config.api?.revoked ?? [];
+  const verifier = new TokenVerifier(secret, context.config.api?.revoked ?? []);
   const state = () => applicationState(supervisor, context.startedAt, options.port());
   const stream = new EventStream({ supervisor, logger, state });
-  const metrics = new ApiMetrics(supervisor, logger, () => stream.size);
+  const metrics = new ApiMetrics(supervisor, options.logEntries, () => stream.size);
+  const processList = new ProcessListCache(supervisor);
 
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT,
     exposeHeadRoutes: false,
-    forceCloseConnections: true,
   });
 
+  // Each route gets its own hooks, built once from what it declares: its scope's authentication,
+  // and the counting of its requests under its URL.
   app.addHook("onRoute", (route) => {
-    if (route.config?.scope === undefined) {
-      throw new Error(`route ${route.method} ${route.url} declares no scope`);
+    const scope = route.config?.scope;
+    if (scope === undefined) throw new Error(`route ${route.method} ${route.url} declares no scope`);
+    if (scope !== null) {
+      route.onRequest = prepend(
+        authenticator(verifier, scope, route.config?.queryToken === true),
+        route.onRequest,
+      );
     }
+    const url = route.url;
+    const count: onResponseHookHandler = (request, reply, done) => {
+      metrics.countRequest(request.method, url, reply.statusCode);
+      done();
+    };
+    route.onResponse = prepend(count, route.onResponse);
   });
 
-  app.addHook("onRequest", async (request) => {
-    if (request.is404) return;
-    const scope = request.routeOptions.config.scope;
-    if (scope === null || scope === undefined) return;
-    const token = bearerToken(request);
-    if (token === undefined) throw new TokenError("Missing token: send Authorization: Bearer <token>");
-    const caller = await verifyToken(secret, token, revoked);
-    if (!allows(caller, scope)) {
-      throw new UserError(`Forbidden: this token lacks the "${scope}" scope`, 403);
-    }
-    request.caller = caller;
-  });
-
-  app.addHook("onResponse", async (request, reply) => {
-    metrics.countRequest(request.method, request.routeOptions.url ?? "(no route)", reply.statusCode);
+  app.addHook("onResponse", (request, reply, done) => {
+    if (request.is404) metrics.countRequest(request.method, "(no route)", reply.statusCode);
     // An upgrade answered with an HTTP status (401, 403, 404…) leaves its socket to nobody: without
     // this it would stay open, and keep the server from closing.
     if (request.headers.upgrade?.toLowerCase() === "websocket") request.raw.socket?.destroy();
+    done();
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -150,11 +208,12 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       return { schema: described, url };
     },
   });
-  const deps = { context, state, stream, metrics };
+  const deps = { context, state, stream, metrics, processList };
   await app.register(async (scope) => registerRoutes(scope, deps));
   await app.register(async (scope) => registerRoutes(scope, deps), { prefix: "/api" });
   await app.register(dashboardRoutes);
   await app.register(dashboardRoutes, { prefix: "/api" });
-  app.addHook("onClose", async () => metrics.close());
+  app.addHook("onClose", async () => processList.close());
+  await app.ready();
   return { app, stream, metrics, state };
 }

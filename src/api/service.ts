@@ -1,9 +1,10 @@
 import { rmSync, writeFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
+import net from "node:net";
 import type { InstanceContext, InstanceService } from "../instance/instance.ts";
+import { LogEntryCount } from "./log-count.ts";
 import { ensureSecret } from "./secret.ts";
 import type { ApiServer } from "./server.ts";
-import { signToken } from "./tokens.ts";
+import { signToken } from "./sign.ts";
 
 /** Lifetime of the token each child gets in PUP_API_TOKEN; re-signed daily for new starts. */
 const CHILD_TOKEN_SECONDS = 365 * 24 * 3600;
@@ -13,27 +14,65 @@ export function isLoopback(hostname: string): boolean {
   return hostname === "localhost" || hostname === "::1" || /^127\./.test(hostname);
 }
 
+function listen(server: net.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      reject(
+        new Error(
+          err.code === "EADDRINUSE"
+            ? `REST API: ${host}:${port} is already in use (api.port)`
+            : `REST API: cannot listen on ${host}:${port}: ${err.code ?? err.message}`,
+        ),
+      );
+    };
+    server.once("error", onError);
+    server.listen({ host, port }, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+}
+
 /**
  * The REST API of an instance (SPEC §5): listens on `api.hostname:api.port`, writes the port
  * file, and gives each child its API address and a telemetry token.
+ *
+ * Starting it only binds the socket: the HTTP stack (Fastify, compiled route schemas, OpenAPI,
+ * WebSocket, Prometheus metrics) is loaded when the first connection comes, which waits for it,
+ * so an instance nobody asks never pays its start-up time or its memory. With plugins, which
+ * call the API as soon as they start, it is loaded at once.
  */
 export class ApiService implements InstanceService {
   readonly name = "REST API";
-  private server: ApiServer | undefined;
+  private listener: net.Server | undefined;
   private portFile: string | undefined;
   private port = 0;
   private readonly childTokens = new Map<string, string>();
   private refreshTimer: NodeJS.Timeout | undefined;
+  private createServer: (() => Promise<ApiServer>) | undefined;
+  /** The app, loading or loaded. */
+  private server: Promise<ApiServer> | undefined;
+  private ready: ApiServer | undefined;
+  /** Connections accepted while the app loads. */
+  private readonly waiting = new Set<net.Socket>();
+  private stopping = false;
+  private logError: (text: string) => void = () => {};
 
   async start(context: InstanceContext): Promise<void> {
     const secret = ensureSecret(context.paths.secretFile);
     const hostname = context.config.api?.hostname ?? "127.0.0.1";
-    // Loaded here, not at the top: every CLI command imports the instance's services, and only
-    // `pup run` needs Fastify.
-    const { createApiServer } = await import("./server.ts");
-    this.server = await createApiServer({ context, secret, port: () => this.port });
-    await this.server.app.listen({ host: hostname, port: context.config.api?.port ?? 0 });
-    this.port = (this.server.app.server.address() as AddressInfo).port;
+    const logEntries = new LogEntryCount();
+    context.logger.addSink(logEntries);
+    this.logError = (text) => context.logger.log("error", "rest", text);
+    this.createServer = async () => {
+      const { createApiServer } = await import("./server.ts");
+      return createApiServer({ context, secret, port: () => this.port, logEntries });
+    };
+
+    const listener = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
+    await listen(listener, hostname, context.config.api?.port ?? 0);
+    this.listener = listener;
+    this.port = (listener.address() as net.AddressInfo).port;
     this.portFile = context.paths.portFile;
     writeFileSync(this.portFile, String(this.port));
 
@@ -72,11 +111,80 @@ export class ApiService implements InstanceService {
           "and prefer api.hostname 127.0.0.1 behind a TLS proxy.",
       );
     }
+    if ((context.config.plugins ?? []).length > 0) void this.load().catch(() => {});
+  }
+
+  /** Whether the HTTP stack has been loaded (by a first connection, or for plugins). */
+  get loaded(): boolean {
+    return this.ready !== undefined;
+  }
+
+  /** Load and build the app once; a failed load is logged, and the next connection tries again. */
+  private load(): Promise<ApiServer> {
+    this.server ??= this.createServer!().then(
+      (server) => {
+        // The app's own server never listens: Node starts its header timeouts and connection
+        // tracking (closeAllConnections) on `listening`.
+        server.app.server.emit("listening");
+        this.ready = server;
+        return server;
+      },
+      (err: Error) => {
+        this.server = undefined;
+        this.logError(`REST API: cannot load the HTTP server: ${err.stack ?? err.message}`);
+        throw err;
+      },
+    );
+    return this.server;
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.ready) {
+      handOver(this.ready, socket);
+      return;
+    }
+    this.waiting.add(socket);
+    socket.on("error", destroyOnError);
+    this.load().then(
+      (server) => {
+        for (const s of this.waiting) handOver(server, s);
+        this.waiting.clear();
+      },
+      () => {
+        for (const s of this.waiting) s.destroy();
+        this.waiting.clear();
+      },
+    );
   }
 
   async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
     clearInterval(this.refreshTimer);
     if (this.portFile) rmSync(this.portFile, { force: true });
-    await this.server?.app.close();
+    const listener = this.listener;
+    // No new connections; resolves once every accepted one has closed.
+    const closed = new Promise<void>((resolve) => (listener ? listener.close(() => resolve()) : resolve()));
+    for (const s of this.waiting) s.destroy();
+    this.waiting.clear();
+    const server = await this.server?.catch(() => undefined);
+    if (server) {
+      // Event-stream subscribers hear why the stream ends before their connections go.
+      await server.app.close();
+      server.app.server.closeAllConnections();
+    }
+    await closed;
   }
+}
+
+function destroyOnError(this: net.Socket): void {
+  this.destroy();
+}
+
+/** Give an accepted connection to the app's HTTP server, as if it had accepted it itself. */
+function handOver(server: ApiServer, socket: net.Socket): void {
+  socket.off("error", destroyOnError);
+  if (socket.destroyed) return;
+  server.app.server.emit("connection", socket);
+  socket.resume();
 }

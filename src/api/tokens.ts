@@ -1,4 +1,4 @@
-import { errors, jwtVerify } from "jose";
+import { webcrypto } from "node:crypto";
 import { UserError } from "../common/errors.ts";
 import { isScope, SCOPES, type Scope } from "./scopes.ts";
 import { secretKey } from "./secret.ts";
@@ -14,6 +14,8 @@ export interface Caller {
 }
 
 const ALGORITHM = "HS512";
+/** Verified tokens remembered at most; a client normally reuses one token for many requests. */
+const MAX_REMEMBERED = 1024;
 
 /** A refused token: the API answers 401 with this message. */
 export class TokenError extends UserError {
@@ -22,26 +24,83 @@ export class TokenError extends UserError {
   }
 }
 
+// jose is loaded with the first verification: the CLI imports this module only to sign.
+let jose: Promise<typeof import("jose")> | undefined;
+const loadJose = () => {
+  jose ??= import("jose");
+  return jose;
+};
+
 /**
- * Verify a token: HS512 only, signed with this secret, not expired, with `exp` and a consumer,
- * and a consumer that is not revoked.
+ * Verifies the tokens of one instance: HS512 only, signed with its secret, not expired, with `exp`
+ * and a consumer, and a consumer that is not revoked. The key is imported once. A token that
+ * verified is remembered until its `exp`, so a client's every request after its first costs a
+ * map lookup; revocation is checked on every request, remembered or not.
  */
-export async function verifyToken(
-  secret: string,
-  token: string,
-  revoked: readonly string[] = [],
-): Promise<Caller> {
-  let payload: Record<string, unknown>;
-  try {
-    ({ payload } = await jwtVerify(token, secretKey(secret), {
-      algorithms: [ALGORITHM],
-      requiredClaims: ["exp"],
-    }));
-  } catch (err) {
-    if (err instanceof errors.JWTExpired) throw new TokenError("Token expired");
-    if (err instanceof errors.JWTClaimValidationFailed) throw new TokenError(`Invalid token: ${err.message}`);
-    throw new TokenError("Invalid token");
+export class TokenVerifier {
+  private key: Promise<webcrypto.CryptoKey> | undefined;
+  private readonly verified = new Map<string, { caller: Caller; expiresAtMs: number }>();
+
+  constructor(
+    private readonly secret: string,
+    private readonly revoked: readonly string[] = [],
+  ) {}
+
+  /** The caller of a remembered, unexpired token (refused if revoked); undefined if not remembered. */
+  remembered(token: string): Caller | undefined {
+    const found = this.verified.get(token);
+    if (found === undefined) return undefined;
+    if (Date.now() >= found.expiresAtMs) {
+      this.verified.delete(token);
+      return undefined;
+    }
+    return this.admit(found.caller);
   }
+
+  async verify(token: string): Promise<Caller> {
+    const caller = this.remembered(token);
+    if (caller !== undefined) return caller;
+    const { jwtVerify, errors } = await loadJose();
+    this.key ??= webcrypto.subtle.importKey(
+      "raw",
+      secretKey(this.secret),
+      { name: "HMAC", hash: "SHA-512" },
+      false,
+      ["verify"],
+    );
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, await this.key, {
+        algorithms: [ALGORITHM],
+        requiredClaims: ["exp"],
+      }));
+    } catch (err) {
+      if (err instanceof errors.JWTExpired) throw new TokenError("Token expired");
+      if (err instanceof errors.JWTClaimValidationFailed)
+        throw new TokenError(`Invalid token: ${err.message}`);
+      throw new TokenError("Invalid token");
+    }
+    const verified = callerOf(payload);
+    this.remember(token, verified, payload.exp as number);
+    return this.admit(verified);
+  }
+
+  private admit(caller: Caller): Caller {
+    if (this.revoked.includes(caller.consumer)) throw new TokenError("Revoked token");
+    return caller;
+  }
+
+  private remember(token: string, caller: Caller, exp: number): void {
+    if (this.verified.size >= MAX_REMEMBERED) {
+      // The oldest first: Map keeps insertion order.
+      this.verified.delete(this.verified.keys().next().value!);
+    }
+    // jose refuses a token once `exp <= now` in whole seconds: valid until exp * 1000 ms.
+    this.verified.set(token, { caller, expiresAtMs: exp * 1000 });
+  }
+}
+
+function callerOf(payload: Record<string, unknown>): Caller {
   const data = payload.data as Partial<Caller> | undefined;
   if (!data || typeof data.consumer !== "string" || data.consumer.length === 0) {
     throw new TokenError("Invalid token: no consumer");
@@ -52,10 +111,14 @@ export async function verifyToken(
   ) {
     throw new TokenError("Invalid token: scopes must be a list of names");
   }
-  if (revoked.includes(data.consumer)) throw new TokenError("Revoked token");
   return data.scopes === undefined
     ? { consumer: data.consumer }
-    : { consumer: data.consumer, scopes: data.scopes };
+    : { consumer: data.consumer, scopes: [...data.scopes] };
+}
+
+/** Verify one token (see TokenVerifier); for one-off checks, without remembering it. */
+export function verifyToken(secret: string, token: string, revoked: readonly string[] = []): Promise<Caller> {
+  return new TokenVerifier(secret, revoked).verify(token);
 }
 
 export function allows(caller: Caller, scope: Scope): boolean {

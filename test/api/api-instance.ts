@@ -16,6 +16,7 @@ export type Json = any;
 /** A real instance with its REST API on a real socket, in this test process. */
 export class ApiInstance {
   readonly instance: Instance;
+  readonly service = new ApiService();
   readonly dir: string;
   readonly entries: LogEntry[] = [];
   port = 0;
@@ -30,7 +31,7 @@ export class ApiInstance {
     this.instance = new Instance({
       config: validateConfig({ logger: { console: false }, ...config }, "test"),
       configPath,
-      services: [new ApiService()],
+      services: [this.service],
     });
     this.instance.logger.on("log", (e) => this.entries.push(e));
   }

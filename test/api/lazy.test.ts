@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { describe, test } from "node:test";
+import { waitFor } from "../helpers/wait.ts";
+import { ApiInstance } from "./api-instance.ts";
+
+describe("the REST API loads its HTTP stack with the first connection", () => {
+  test("started: port bound, port file and child variables there, nothing loaded; then every waiting request is answered", async () => {
+    const api = await ApiInstance.start({
+      processes: [
+        {
+          id: "env",
+          cmd: `node -e "require('fs').writeFileSync('env.json', JSON.stringify(process.env))"`,
+          autostart: true,
+          restart: "error",
+        },
+      ],
+    });
+    try {
+      assert.equal(api.service.loaded, false);
+      const envFile = path.join(api.dir, "env.json");
+      await waitFor(() => existsSync(envFile) && readFileSync(envFile, "utf8").length > 0, "the child's env");
+      const env = JSON.parse(readFileSync(envFile, "utf8"));
+      assert.equal(env.PUP_API_PORT, String(api.port));
+      assert.ok(env.PUP_API_TOKEN);
+      assert.equal(api.service.loaded, false, "a child's start loads nothing");
+
+      const token = await api.token();
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => api.call("GET", "/processes", { token })),
+      );
+      assert.deepEqual(
+        answers.map((r) => r.status),
+        [200, 200, 200, 200, 200],
+      );
+      assert.equal(api.service.loaded, true);
+      // The child's token works like any other.
+      assert.equal((await api.call("GET", "/state", { token: env.PUP_API_TOKEN })).status, 200);
+    } finally {
+      await api.close();
+    }
+  });
+
+  test("an instance nobody asked stops without loading it; one stopped while loading stops cleanly", async () => {
+    const quiet = await ApiInstance.start({ processes: [{ id: "p", cmd: "sleep 1000", autostart: true }] });
+    await quiet.close();
+    assert.equal(quiet.service.loaded, false);
+    assert.equal(existsSync(quiet.instance.paths.portFile), false);
+
+    const busy = await ApiInstance.start({ processes: [{ id: "p", cmd: "sleep 1000", autostart: true }] });
+    const socket = net.connect(busy.port, "127.0.0.1");
+    const ended = new Promise<string>((resolve) => {
+      let text = "";
+      socket.on("data", (d) => (text += d));
+      socket.on("error", () => {});
+      socket.on("close", () => resolve(text));
+    });
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.write(`GET /processes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${await busy.token()}\r\n\r\n`);
+    // The connection is accepted and waits for the app, which is loading: stop now.
+    await busy.close();
+    assert.equal(existsSync(busy.instance.paths.portFile), false);
+    // Answered if the app became ready first, dropped otherwise: never left open.
+    const text = await ended;
+    assert.ok(text === "" || /^HTTP\/1.1 (200|503)/.test(text), text);
+  });
+});
