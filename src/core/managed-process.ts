@@ -68,7 +68,7 @@ export class ManagedProcess {
   private current: Run | undefined;
   private readonly runs = new Set<Run>();
   private stopReason: StopReason | null = null;
-  private restartTimer: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | { cancel: () => void } | undefined;
   private timeoutTimer: NodeJS.Timeout | undefined;
   private readonly now: () => Date;
 
@@ -273,12 +273,19 @@ export class ManagedProcess {
       if (counts) this.restarts++;
       this.start("auto-restart");
     };
-    if (delayMs > 0) this.deps.log("info", "starting", `restarting in ${delayMs} ms`);
-    this.restartTimer = setTimeout(fire, delayMs);
+    if (delayMs > 0) {
+      this.deps.log("info", "starting", `restarting in ${delayMs} ms`);
+      this.restartTimer = setTimeout(fire, delayMs);
+    } else {
+      // setTimeout(0) waits at least 1 ms; an immediate runs right after this turn's I/O.
+      const immediate = setImmediate(fire);
+      this.restartTimer = { cancel: () => clearImmediate(immediate) };
+    }
   }
 
   private cancelPendingRestart(): void {
-    clearTimeout(this.restartTimer);
+    if (this.restartTimer && "cancel" in this.restartTimer) this.restartTimer.cancel();
+    else clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     this.pendingRestartReason = undefined;
   }

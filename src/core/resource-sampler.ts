@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync, readSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 
 /** CPU (percent of one core) and resident memory (bytes) of one process group. */
 export interface GroupUsage {
@@ -12,6 +12,8 @@ const PAGE_SIZE = 4096;
 interface GroupTotals {
   ticks: number;
   rssPages: number;
+  /** When the group's leader started, in clock ticks after boot (0 when the leader is gone). */
+  leaderStart: number;
 }
 
 /**
@@ -21,18 +23,26 @@ interface GroupTotals {
 export class ResourceSampler {
   private previous = new Map<number, { ticks: number; at: number }>();
 
-  /** Usage of the given process groups since the previous sample. */
+  /**
+   * Usage of the given process groups since the previous sample; for a group seen for the first
+   * time, over its leader's lifetime (as `ps` does).
+   */
   sample(groups: ReadonlySet<number>): Map<number, GroupUsage> {
     const totals = this.readGroups(groups);
     const now = performance.now();
     const usage = new Map<number, GroupUsage>();
     const next = new Map<number, { ticks: number; at: number }>();
+    let uptime: number | undefined;
     for (const [pgid, total] of totals) {
       const before = this.previous.get(pgid);
       let cpu = 0;
       if (before && now > before.at) {
         const seconds = (now - before.at) / 1000;
         cpu = Math.max(0, ((total.ticks - before.ticks) / CLOCK_TICKS / seconds) * 100);
+      } else if (!before && total.leaderStart > 0) {
+        uptime ??= systemUptime();
+        const seconds = uptime - total.leaderStart / CLOCK_TICKS;
+        if (seconds > 0.05) cpu = Math.max(0, (total.ticks / CLOCK_TICKS / seconds) * 100);
       }
       usage.set(pgid, { cpu: Math.round(cpu * 10) / 10, rss: total.rssPages * PAGE_SIZE });
       next.set(pgid, { ticks: total.ticks, at: now });
@@ -63,12 +73,22 @@ export class ResourceSampler {
       if (length === 0) continue;
       const fields = parseStat(length, groups);
       if (!fields) continue;
-      const total = totals.get(fields.pgrp) ?? { ticks: 0, rssPages: 0 };
+      const total = totals.get(fields.pgrp) ?? { ticks: 0, rssPages: 0, leaderStart: 0 };
       total.ticks += fields.ticks;
       total.rssPages += fields.rssPages;
+      if (Number(name) === fields.pgrp) total.leaderStart = fields.leaderStart;
       totals.set(fields.pgrp, total);
     }
     return totals;
+  }
+}
+
+/** Seconds since boot, from /proc/uptime. */
+function systemUptime(): number {
+  try {
+    return Number.parseFloat(readFileSync("/proc/uptime", "latin1"));
+  } catch {
+    return 0;
   }
 }
 
@@ -96,6 +116,7 @@ function readStat(pid: string): number {
 const PGRP = 2;
 const UTIME = 11;
 const STIME = 12;
+const START_TIME = 19;
 const RSS = 21;
 
 /** The fields of the stat line in statBuffer, or undefined when its group is not wanted. */
@@ -110,6 +131,7 @@ function parseStat(
   let value = 0;
   let pgrp = 0;
   let ticks = 0;
+  let leaderStart = 0;
   for (let i = close + 2; i < length; i++) {
     const b = statBuffer[i];
     if (b === 0x20 || b === 0x0a) {
@@ -118,8 +140,10 @@ function parseStat(
         pgrp = value;
       } else if (field === UTIME || field === STIME) {
         ticks += value;
+      } else if (field === START_TIME) {
+        leaderStart = value;
       } else if (field === RSS) {
-        return { pgrp, ticks, rssPages: value };
+        return { pgrp, ticks, rssPages: value, leaderStart };
       }
       field++;
       value = 0;

@@ -25,7 +25,10 @@ export interface SupervisorOptions {
   reaper?: Reaper;
   /** Extra variables for a child (the API's PUP_API_*), computed at each start. */
   childVariables?: (processId: string) => Record<string, string>;
-  /** How often CPU and memory of running processes are sampled; 0 turns sampling off. */
+  /**
+   * CPU and memory are sampled when someone looks (list, get), at most this often; 0 leaves
+   * sampling to explicit `sampleUsage()` calls. An instance nobody asks does no sampling at all.
+   */
   sampleIntervalMs?: number;
 }
 
@@ -49,8 +52,11 @@ export class Supervisor {
   private readonly schedules = new Schedules();
   private readonly watchers: FileWatcher[] = [];
   private readonly sampler = new ResourceSampler();
-  private sampleTimer: NodeJS.Timeout | undefined;
+  private lastSample = Number.NEGATIVE_INFINITY;
   private terminating: Promise<void> | undefined;
+  /** The instance's environment, copied once: reading process.env costs a call per variable. */
+  private readonly baseEnvironment: NodeJS.ProcessEnv = { ...process.env };
+  private changes = 0;
 
   constructor(private readonly options: SupervisorOptions) {
     for (const config of options.config.processes) {
@@ -76,10 +82,19 @@ export class Supervisor {
           processId: def.id,
           timeStamp: Date.now(),
         }),
+      lines: (stream, bytes, count) =>
+        logger.writeLines({
+          severity: stream === "stderr" ? "error" : "log",
+          category: stream,
+          processId: def.id,
+          timeStamp: Date.now(),
+          bytes,
+          count,
+        }),
       drained: () => logger.drained(),
     };
     const launch = (out: OutputHandler) => {
-      const env = childEnvironment(def, process.env, {
+      const env = childEnvironment(def, this.baseEnvironment, {
         PUP_TEMP_STORAGE: storage.temp,
         PUP_DATA_STORAGE: storage.data,
         ...this.options.childVariables?.(def.id),
@@ -106,6 +121,7 @@ export class Supervisor {
       launch,
       output,
       onStateChange: (old, now, proc) => {
+        this.changes++;
         this.events.emit("process_status_changed", { old, new: now, status: proc.info() });
       },
     });
@@ -152,11 +168,20 @@ export class Supervisor {
       }
       if (proc.autostart) for (const m of group.members) m.start("autostart");
     }
-    const interval = this.options.sampleIntervalMs ?? 5000;
-    if (interval > 0) {
-      this.sampleTimer = setInterval(() => this.sampleUsage(), interval);
-      this.sampleTimer.unref();
-    }
+  }
+
+  /**
+   * A number that changes whenever anything `list()` reports may have changed (a state, a block,
+   * a usage sample, telemetry): callers can cache what they built from the list until it moves.
+   */
+  get revision(): number {
+    return this.changes;
+  }
+
+  /** Sample usage if the last sample is older than the sampling interval. */
+  private freshUsage(): void {
+    const interval = this.options.sampleIntervalMs ?? 1000;
+    if (interval > 0 && performance.now() - this.lastSample >= interval) this.sampleUsage();
   }
 
   private *allMembers(): Iterable<ManagedProcess> {
@@ -165,6 +190,8 @@ export class Supervisor {
 
   /** Sample CPU and memory of every running process group. */
   sampleUsage(): void {
+    this.lastSample = performance.now();
+    this.changes++;
     const byPid = new Map<number, ManagedProcess>();
     for (const m of this.allMembers()) for (const pid of m.pids) byPid.set(pid, m);
     const usage = this.sampler.sample(new Set(byPid.keys()));
@@ -201,6 +228,7 @@ export class Supervisor {
 
   /** Every process: a cluster's entry, then its instances. */
   list(): ProcessEntry[] {
+    this.freshUsage();
     const entries: ProcessEntry[] = [];
     for (const group of this.groups) {
       entries.push({ status: this.groupInfo(group), config: group.config });
@@ -218,6 +246,7 @@ export class Supervisor {
 
   get(id: string): ProcessEntry {
     const { group, member } = this.lookup(id);
+    this.freshUsage();
     return { status: member ? member.info() : this.groupInfo(group), config: group.config };
   }
 
@@ -264,6 +293,7 @@ export class Supervisor {
     const member = found?.member;
     if (!member) return false;
     member.setTelemetry(telemetry);
+    this.changes++;
     this.events.emit("process_telemetry", telemetry);
     return true;
   }
@@ -273,7 +303,6 @@ export class Supervisor {
     if (!this.terminating) {
       this.events.emit("terminating", { reason });
       this.terminating = (async () => {
-        clearInterval(this.sampleTimer);
         this.schedules.stopAll();
         const members = [...this.allMembers()];
         for (const m of members) m.block(true);

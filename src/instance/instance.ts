@@ -25,9 +25,14 @@ export interface InstanceContext {
   requestTerminate(reason: string): void;
 }
 
-/** A part of the instance with a lifetime: started before the processes, stopped after them. */
+/**
+ * A part of the instance with a lifetime: started before the processes (or, with
+ * `afterProcesses`, right after they were started), stopped after them.
+ */
 export interface InstanceService {
   readonly name: string;
+  /** Nothing a child needs at its start comes from this service: start it once the processes are. */
+  readonly afterProcesses?: boolean;
   start(context: InstanceContext): Promise<void>;
   stop(): Promise<void>;
 }
@@ -88,7 +93,7 @@ export class Instance implements InstanceContext {
     void this.terminate(reason);
   }
 
-  /** Take the lock, start the services, then the processes. */
+  /** Take the lock, start the services the processes need, the processes, then the other services. */
   async start(): Promise<void> {
     mkdirSync(this.paths.dataDir, { recursive: true });
     mkdirSync(this.paths.tempDir, { recursive: true });
@@ -100,15 +105,20 @@ export class Instance implements InstanceContext {
       `pup ${VERSION} starting (pid ${process.pid}, config ${this.paths.configPath})`,
     );
     try {
-      for (const service of this.services) {
-        await service.start(this);
-        this.started.push(service);
-      }
+      await this.startServices(this.services.filter((s) => !s.afterProcesses));
+      this.supervisor.start();
+      await this.startServices(this.services.filter((s) => s.afterProcesses));
     } catch (err) {
       await this.terminate("startup failed");
       throw err;
     }
-    this.supervisor.start();
+  }
+
+  private async startServices(services: InstanceService[]): Promise<void> {
+    for (const service of services) {
+      await service.start(this);
+      this.started.push(service);
+    }
   }
 
   /** Block and stop every process, stop the services, flush the logs, release the lock. */

@@ -47,6 +47,8 @@ function checkMeta(plugin: PupPluginInstance): string | undefined {
  */
 export class PluginService implements InstanceService {
   readonly name = "plugins";
+  /** Plugins talk to the instance through its API; the processes need nothing from them. */
+  readonly afterProcesses = true;
   private readonly plugins: Array<{ name: string; instance: PupPluginInstance; consumer: string }> = [];
   private refreshTimer: NodeJS.Timeout | undefined;
 

@@ -48,11 +48,13 @@ export function spawnChild(spec: ChildSpec): Run {
     stdio: ["ignore", "pipe", "pipe"],
   });
 
+  // Tracked now, not at the "spawn" event: the child runs already, and the instance could be
+  // killed before the next turn of the event loop.
+  if (child.pid !== undefined) spec.reaper?.track(child.pid);
   let spawned = false;
   const started = new Promise<void>((resolve, reject) => {
     child.once("spawn", () => {
       spawned = true;
-      if (child.pid !== undefined) spec.reaper?.track(child.pid);
       resolve();
     });
     child.once("error", (err) => {

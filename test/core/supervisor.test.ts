@@ -394,4 +394,28 @@ describe("workers and resources", () => {
     await h.supervisor.stopProcess("busy");
     assert.equal(h.status("busy").cpu, undefined, "no usage once stopped");
   });
+
+  test("usage is sampled when asked, at most once per interval, and the first sample covers the lifetime", async () => {
+    const h = new SupervisorHarness(
+      { processes: [{ id: "spin", cmd: 'node -e "for(;;){}"', autostart: true }] } as never,
+      dir,
+      400,
+    );
+    harnesses.push(h);
+    // Not h.waitRunning: looking would take the first sample.
+    await waitFor(() => h.count("spin", RUNNING) > 0, "spin to run");
+    await sleep(500);
+    const before = h.supervisor.revision;
+    const first = h.status("spin");
+    assert.ok((first.cpu ?? 0) > 30, `first look: cpu ${first.cpu} over the process's lifetime`);
+    assert.ok((first.rss ?? 0) > 10 * 1024 * 1024, `rss ${first.rss}`);
+    assert.ok(h.supervisor.revision > before, "a sample moves the revision");
+    const sampled = h.supervisor.revision;
+    h.supervisor.list();
+    assert.equal(h.supervisor.revision, sampled, "no second sample within the interval");
+    await sleep(450);
+    h.supervisor.list();
+    assert.ok(h.supervisor.revision > sampled, "sampled again after the interval");
+    await h.supervisor.stopProcess("spin");
+  });
 });

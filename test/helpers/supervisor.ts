@@ -20,7 +20,8 @@ export class SupervisorHarness {
   readonly entries: LogEntry[] = [];
   readonly changes: StateChange[] = [];
 
-  constructor(config: PupConfigInput, dir: string) {
+  /** `sampleIntervalMs` 0 (the default here): usage only when a test calls sampleUsage(). */
+  constructor(config: PupConfigInput, dir: string, sampleIntervalMs = 0) {
     const logger = new Logger();
     logger.on("log", (e) => this.entries.push(e));
     this.supervisor = new Supervisor({
@@ -28,7 +29,7 @@ export class SupervisorHarness {
       configDir: dir,
       logger,
       storage: { temp: dir, data: dir },
-      sampleIntervalMs: 0,
+      sampleIntervalMs,
     });
     this.supervisor.events.on("process_status_changed", (e) =>
       this.changes.push({
