@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import type { ApplicationState } from "../../src/api/state.ts";
 import { formatStatus } from "../../src/cli/commands/control.ts";
 import { ProcessState } from "../../src/core/states.ts";
-import { PupProcess, runPup } from "../helpers/pup-process.ts";
+import { PupProcess, ROOT, runPup } from "../helpers/pup-process.ts";
 import { tempDir, writeJson } from "../helpers/tmp.ts";
 import { alive, waitFor } from "../helpers/wait.ts";
 
@@ -210,6 +210,73 @@ describe("no running instance", () => {
     mkdirSync(path.join(dir, ".pup", "pup.json-data"), { recursive: true });
     writeFileSync(path.join(dir, ".pup", "pup.json-data", ".main.secret"), "c2VjcmV0");
     assertFailure(await runPup(["status", "--config", file]), `no running instance for ${file}`);
+  });
+});
+
+describe("finding the configuration and the instance", () => {
+  test("a missing --config file, or no configuration in the folder: exit 1 with one line", async () => {
+    const { dir } = project({ processes: [] });
+    const missing = path.join(dir, "nope.json");
+    for (const args of [["status"], ["stop", "all"], ["terminate"]]) {
+      assertFailure(await runPup([...args, "--config", missing]), `configuration file not found: ${missing}`);
+    }
+    const empty = path.join(root, "empty");
+    mkdirSync(empty, { recursive: true });
+    assertFailure(
+      await runPup(["status"], { cwd: empty }),
+      `no configuration file: neither pup.jsonc nor pup.json in ${empty} (use --config PATH)`,
+    );
+  });
+
+  test("no instance and a configuration the validator rejects: its complaint, not `no running instance`", async () => {
+    const { file } = project({ processes: [{ id: "a", cmd: "sleep 1" }], bogus: 1 });
+    for (const args of [["status"], ["start", "a"], ["terminate"]]) {
+      assertFailure(await runPup([...args, "--cwd", path.dirname(file)]), `${file}: bogus: unknown key`);
+    }
+    const { file: unparsable } = project({});
+    writeFileSync(unparsable, "{ processes: [ ");
+    assertFailure(
+      await runPup(["status", "--config", unparsable]),
+      /^pup: .*pup\.json: not valid JSON\/JSON5/,
+    );
+  });
+
+  test("help, typos and missing arguments still get commander's answers", async () => {
+    const { file } = project({ processes: [] });
+    const help = await runPup(["status", "--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: pup status \[options\]/);
+    assert.match(help.stdout, /--json/);
+    assertFailure(await runPup(["start", "--config", file]), "missing required argument 'id'");
+    assertFailure(await runPup(["status", "--bogus", "--config", file]), "unknown option '--bogus'");
+    assertFailure(await runPup(["status", "extra", "--config", file]), /too many arguments for 'status'/);
+    const version = await runPup(["--version"]);
+    assert.equal(version.code, 0);
+    assert.equal(
+      version.stdout,
+      `${JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).version}\n`,
+    );
+  });
+
+  test("pup.jsonc with comments, found in --cwd; a later edit the validator would reject does not lock the user out", async () => {
+    const dir = path.join(root, "jsonc");
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, "pup.jsonc");
+    const text = `// comments and trailing commas\n{ name: "commented", processes: [{ id: "a", cmd: "sleep 1000", autostart: true, },], }\n`;
+    writeFileSync(file, text);
+    const instance = new PupProcess(["run", "--config", file]);
+    started.push(instance);
+    await waitFor(() => existsSync(path.join(dir, ".pup", "pup.jsonc-tmp", ".main.port")), "the port file");
+    const status = await runPup(["status", "--cwd", dir]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^instance\s+commented \(pid \d+,/m);
+    assert.match(status.stdout, /^a\s+process\s/m);
+    writeFileSync(file, text.replace("processes:", "typo: 1, processes:"));
+    const stop = await runPup(["stop", "a", "--cwd", dir]);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(stop.stdout, "stopped a: a FINISHED\n");
+    assert.equal((await runPup(["terminate", "--cwd", dir])).code, 0);
+    assert.equal((await instance.exited).code, 0);
   });
 });
 
