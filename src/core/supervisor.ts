@@ -55,10 +55,11 @@ export class Supervisor {
   private lastSample = Number.NEGATIVE_INFINITY;
   private terminating: Promise<void> | undefined;
   /** The instance's environment, copied once: reading process.env costs a call per variable. */
-  private readonly baseEnvironment: NodeJS.ProcessEnv = { ...process.env };
+  private readonly baseEnvironment: NodeJS.ProcessEnv;
   private changes = 0;
 
   constructor(private readonly options: SupervisorOptions) {
+    this.baseEnvironment = { ...process.env, ...options.reaper?.environment };
     for (const config of options.config.processes) {
       const group: Group = { id: config.id, config, cluster: config.cluster !== undefined, members: [] };
       for (const def of childDefinitions(config, options.config, options.configDir)) {
