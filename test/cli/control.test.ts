@@ -160,6 +160,23 @@ describe("control commands over the API", () => {
     for (const p of state.processes) assert.notEqual(p.status, ProcessState.RUNNING, p.id);
   });
 
+  test("dashboard prints the dashboard's address with a read+control token for this instance", async () => {
+    const r = await runPup(["dashboard", "--expire-in", "60", "--config", file]);
+    assert.equal(r.code, 0, r.stderr);
+    const port = readFileSync(path.join(dir, ".pup", "pup.json-tmp", ".main.port"), "utf8");
+    const match = r.stdout.match(
+      /^http:\/\/127\.0\.0\.1:(\d+)\/dashboard\/#token=([\w-]+\.[\w-]+\.[\w-]+)\n$/,
+    );
+    assert.ok(match, r.stdout);
+    assert.equal(match[1], port);
+    const payload = JSON.parse(Buffer.from(match[2].split(".")[1], "base64url").toString());
+    assert.deepEqual(payload.data, { consumer: "dashboard", scopes: ["read", "control"] });
+    const answer = await fetch(`http://127.0.0.1:${port}/state`, {
+      headers: { authorization: `Bearer ${match[2]}` },
+    });
+    assert.equal(answer.status, 200);
+  });
+
   test("terminate ends the instance (exit 0) and removes the port file; then: no running instance", async () => {
     const r = await runPup(["terminate", "--config", file]);
     assert.equal(r.code, 0, r.stderr);
@@ -180,7 +197,14 @@ function order(id: string): number {
 describe("no running instance", () => {
   test("every control command exits 1 with `no running instance for <path>` within 3 s", async () => {
     const { file } = project({ processes: [{ id: "a", cmd: "sleep 1" }] });
-    for (const args of [["status"], ["status", "--json"], ["start", "a"], ["stop", "all"], ["terminate"]]) {
+    for (const args of [
+      ["status"],
+      ["status", "--json"],
+      ["start", "a"],
+      ["stop", "all"],
+      ["terminate"],
+      ["dashboard"],
+    ]) {
       const t0 = Date.now();
       assertFailure(await runPup([...args, "--config", file]), `no running instance for ${file}`);
       assert.ok(Date.now() - t0 < 3000, `${args.join(" ")} took ${Date.now() - t0} ms`);

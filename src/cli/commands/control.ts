@@ -40,7 +40,7 @@ interface Session extends LocalInstance {
  * (or, for a configuration read without the validator, the validator's complaint about it, as a
  * broken file is the likelier story); an API failure becomes its `{error}` message; both exit 1.
  */
-async function withInstance<T>(flags: ConfigFlags, fn: (session: Session) => Promise<T>): Promise<T> {
+export async function withInstance<T>(flags: ConfigFlags, fn: (session: Session) => Promise<T>): Promise<T> {
   const configPath = findConfigPath({ config: flags.config, cwd: flags.cwd });
   const config = await readControlConfig(configPath);
   try {

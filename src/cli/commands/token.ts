@@ -1,5 +1,6 @@
+import type { Scope } from "../../api/scopes.ts";
 import { ensureSecret } from "../../api/secret.ts";
-import { parseScopes, type Scope, signToken } from "../../api/tokens.ts";
+import { signToken } from "../../api/sign.ts";
 import { UserError } from "../../common/errors.ts";
 import { instancePaths } from "../../instance/paths.ts";
 import { type ConfigFlags, resolveConfigPath } from "../config-flags.ts";
@@ -26,7 +27,9 @@ export async function tokenCommand(flags: TokenFlags): Promise<number> {
   const consumer = flags.consumer?.trim();
   if (!consumer) throw new UserError("--consumer NAME is required: who the token is for");
   const expiresIn = flags.expireIn === undefined ? DEFAULT_EXPIRE_IN : parseExpireIn(flags.expireIn);
-  const scopes: Scope[] | undefined = flags.scope === undefined ? undefined : parseScopes(flags.scope);
+  // tokens.ts loads jose (for verifying); only --scope needs it here.
+  const scopes: Scope[] | undefined =
+    flags.scope === undefined ? undefined : (await import("../../api/tokens.ts")).parseScopes(flags.scope);
   const { secretFile } = instancePaths(resolveConfigPath(flags));
   const token = await signToken(ensureSecret(secretFile), { consumer, expiresIn, scopes });
   if (flags.expireIn === undefined) {
