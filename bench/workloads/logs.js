@@ -85,26 +85,36 @@ export async function logs(ctx, { storeCount } = {}) {
   return results;
 }
 
+/**
+ * The file is not rotated, as supervisord's (`stdout_logfile_maxbytes=0`): 2 M lines are 200 MB,
+ * past pup's default rotation size, and the round reads one file.
+ */
+const NO_ROTATION = { pup: { extraConfig: { logger: { maxFileSizeMb: 0 } } } };
+
 async function logRound(ctx, name, total, storeCount) {
-  return ctx.withManager(name, async (m, dir) => {
-    const logFile = path.join(dir, "child.log");
-    const startFile = path.join(dir, "started");
-    // yes's "Broken pipe" on stderr would land inside a line where a manager merges stderr into
-    // the same pipe (supervisord's redirect_stderr): silenced, so every manager gets only the lines.
-    const cmd = `date +%s%N > ${startFile}; yes ${LINE} 2>/dev/null | head -n ${total}`;
-    await m.start([{ id: "logger", cmd, restart: false, logFile }]);
-    const doneAt = await waitForSize(logFile, total * (LINE.length + 1));
-    const startedAt = Number(BigInt(readFileSync(startFile, "utf8").trim()) / 1000n) / 1000;
-    const ms = doneAt - startedAt;
-    const { good, damaged, other } = await countLines(logFile);
-    const result = { ms, linesPerSec: (total / ms) * 1000, lost: total - good, damaged, other };
-    if (storeCount) result.store = await storeCount(m, "logger", total, startedAt);
-    const store = result.store
-      ? `; store ${(result.store.linesPerSec / 1000).toFixed(0)} k lines/s, lost ${result.store.lost}`
-      : "";
-    ctx.log(
-      `  logs ${name}: ${ms.toFixed(0)} ms, ${(result.linesPerSec / 1000).toFixed(0)} k lines/s, lost ${result.lost}, damaged ${damaged}, other ${other}${store}`,
-    );
-    return result;
-  });
+  return ctx.withManager(
+    name,
+    async (m, dir) => {
+      const logFile = path.join(dir, "child.log");
+      const startFile = path.join(dir, "started");
+      // yes's "Broken pipe" on stderr would land inside a line where a manager merges stderr into
+      // the same pipe (supervisord's redirect_stderr): silenced, so every manager gets only the lines.
+      const cmd = `date +%s%N > ${startFile}; yes ${LINE} 2>/dev/null | head -n ${total}`;
+      await m.start([{ id: "logger", cmd, restart: false, logFile }]);
+      const doneAt = await waitForSize(logFile, total * (LINE.length + 1));
+      const startedAt = Number(BigInt(readFileSync(startFile, "utf8").trim()) / 1000n) / 1000;
+      const ms = doneAt - startedAt;
+      const { good, damaged, other } = await countLines(logFile);
+      const result = { ms, linesPerSec: (total / ms) * 1000, lost: total - good, damaged, other };
+      if (storeCount) result.store = await storeCount(m, "logger", total, startedAt);
+      const store = result.store
+        ? `; store ${(result.store.linesPerSec / 1000).toFixed(0)} k lines/s, lost ${result.store.lost}`
+        : "";
+      ctx.log(
+        `  logs ${name}: ${ms.toFixed(0)} ms, ${(result.linesPerSec / 1000).toFixed(0)} k lines/s, lost ${result.lost}, damaged ${damaged}, other ${other}${store}`,
+      );
+      return result;
+    },
+    NO_ROTATION[name],
+  );
 }

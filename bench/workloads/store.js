@@ -5,7 +5,9 @@ import { sleep } from "../lib/procfs.js";
 /**
  * pup's log store (issue 4): an SQLite database at .pup/pup.json-data/logs.db. The table is found
  * by its columns (one naming the process, one holding the text), so the harness does not depend on
- * the store's internals. Returns undefined while pup has no store.
+ * the store's internals; a row may hold several lines (a column named like `line_count` says how
+ * many), and a `category` column, when there is one, keeps the child's stdout lines apart from
+ * pup's own messages about it. Returns undefined while pup has no store.
  */
 async function openStore(dbFile) {
   if (!existsSync(dbFile)) return undefined;
@@ -18,14 +20,16 @@ async function openStore(dbFile) {
       .map((c) => c.name);
     const processColumn = columns.find((c) => /process/i.test(c));
     const textColumn = columns.find((c) => /^(text|message|line)$/i.test(c));
-    if (processColumn && textColumn) return { db, table: name, processColumn };
+    const countColumn = columns.find((c) => /count/i.test(c));
+    const categoryColumn = columns.find((c) => /^category$/i.test(c));
+    if (processColumn && textColumn) return { db, table: name, processColumn, countColumn, categoryColumn };
   }
   db.close();
   return undefined;
 }
 
 /**
- * Time (from `startedAt`, ms since the epoch) until the store holds `total` entries of
+ * Time (from `startedAt`, ms since the epoch) until the store holds `total` stdout lines of
  * `processId`, counted incrementally by rowid; stops when the count has not grown for 5 s.
  */
 export async function storeCount(manager, processId, total, startedAt) {
@@ -36,10 +40,12 @@ export async function storeCount(manager, processId, total, startedAt) {
     if (!store) await sleep(100);
   }
   if (!store) return undefined;
-  const { db, table, processColumn } = store;
+  const { db, table, processColumn, countColumn, categoryColumn } = store;
   try {
+    const lines = countColumn ? `coalesce(sum("${countColumn}"), 0)` : "count(*)";
+    const stdout = categoryColumn ? ` AND "${categoryColumn}" = 'stdout'` : "";
     const query = db.prepare(
-      `SELECT count(*) AS n, max(rowid) AS last FROM "${table}" WHERE rowid > ? AND "${processColumn}" = ?`,
+      `SELECT ${lines} AS n, max(rowid) AS last FROM "${table}" WHERE rowid > ? AND "${processColumn}" = ?${stdout}`,
     );
     let count = 0;
     let after = 0;

@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { LogEntry } from "./entry.ts";
+import { type LogEntry, type LogLines, toEntries } from "./entry.ts";
 import { FileAppender } from "./file-appender.ts";
 import { formatLine } from "./format.ts";
 import type { LogSink } from "./sink.ts";
@@ -59,6 +59,26 @@ export class FileSink implements LogSink {
     let ok = this.writeRoute(this.options.global, entry);
     const route = this.options.routeFor(entry.processId);
     if (route && !this.writeRoute(route, entry)) ok = false;
+    return ok;
+  }
+
+  /** Undecorated files get the lines' bytes as they came from the pipe; decorated ones a line each. */
+  writeLines(lines: LogLines): boolean {
+    let ok = this.writeLinesRoute(this.options.global, lines);
+    const route = this.options.routeFor(lines.processId);
+    if (route && !this.writeLinesRoute(route, lines)) ok = false;
+    return ok;
+  }
+
+  private writeLinesRoute(route: FileRoute, lines: LogLines): boolean {
+    const file = lines.severity === "error" ? (route.stderr ?? route.stdout) : route.stdout;
+    if (!file) return true;
+    const appender = this.appender(file);
+    if (!route.decorate) return appender.write(lines.bytes);
+    let ok = true;
+    for (const entry of toEntries(lines)) {
+      if (!appender.write(`${formatLine(entry, { decorate: true, colors: false })}\n`)) ok = false;
+    }
     return ok;
   }
 

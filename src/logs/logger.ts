@@ -1,8 +1,9 @@
 import { EventEmitter } from "node:events";
-import { CORE_PROCESS_ID, type LogEntry, type Severity } from "./entry.ts";
+import { CORE_PROCESS_ID, type LogEntry, type LogLines, type Severity, toEntries } from "./entry.ts";
 import type { LogSink } from "./sink.ts";
 
 export interface LoggerEvents {
+  /** Every entry, one at a time: a listener makes the logger build an entry per line of a burst. */
   log: [LogEntry];
 }
 
@@ -25,6 +26,28 @@ export class Logger extends EventEmitter<LoggerEvents> {
       if (!sink.write(entry)) ok = false;
     }
     if (this.listenerCount("log") > 0) this.emit("log", entry);
+    return ok;
+  }
+
+  /**
+   * Record lines read together from a child (the fast path of a burst: sinks that can take them
+   * whole never see one entry per line). Returns false as `write` does.
+   */
+  writeLines(lines: LogLines): boolean {
+    let ok = true;
+    let entries: LogEntry[] | undefined;
+    for (const sink of this.sinks) {
+      if (sink.writeLines) {
+        if (!sink.writeLines(lines)) ok = false;
+        continue;
+      }
+      entries ??= toEntries(lines);
+      for (const entry of entries) if (!sink.write(entry)) ok = false;
+    }
+    if (this.listenerCount("log") > 0) {
+      entries ??= toEntries(lines);
+      for (const entry of entries) this.emit("log", entry);
+    }
     return ok;
   }
 

@@ -1,4 +1,4 @@
-import type { LogEntry } from "./entry.ts";
+import type { LogEntry, LogLines } from "./entry.ts";
 
 /**
  * Where log entries go: the console, files, the log store. `write` returns false when the sink's
@@ -7,6 +7,8 @@ import type { LogEntry } from "./entry.ts";
  */
 export interface LogSink {
   write(entry: LogEntry): boolean;
+  /** Lines of one read of a child's pipe, whole; a sink without it gets one `write` per line. */
+  writeLines?(lines: LogLines): boolean;
   drained(): Promise<void>;
   /** Write out everything accepted so far. */
   flush(): Promise<void>;

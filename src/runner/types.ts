@@ -10,6 +10,11 @@ export interface ExitInfo {
 export interface OutputHandler {
   /** One whole line of output. Returns false when the consumer wants the producer to pause. */
   line(stream: OutputStream, text: string): boolean;
+  /**
+   * `count` whole lines read together, as UTF-8, each ending in "\n" (none has another "\n").
+   * Returns false when the consumer wants the producer to pause.
+   */
+  lines(stream: OutputStream, bytes: Buffer, count: number): boolean;
   /** Resolves when the consumer can take more lines. */
   drained(): Promise<void>;
 }

@@ -5,7 +5,7 @@ import { after, describe, test } from "node:test";
 import { validateConfig } from "../../src/config/load.ts";
 import type { PupConfigInput } from "../../src/config/schema.ts";
 import { createLogger } from "../../src/instance/logging.ts";
-import type { LogEntry } from "../../src/logs/entry.ts";
+import type { LogEntry, LogLines } from "../../src/logs/entry.ts";
 import { RotatingFileAppender } from "../../src/logs/rotating-file-appender.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -127,6 +127,49 @@ describe("log files (SPEC §2.4)", () => {
     const text = read("c.log")!;
     assert.match(text, /\[c-1:stdout\] one\n.*\[c-2:stderr\] two\n$/);
     assert.ok(!text.includes("\x1b["), "no colour codes in files");
+  });
+});
+
+describe("lines read together (a child's burst)", () => {
+  test("reach every file exactly as the same lines one entry at a time would", async () => {
+    const config = {
+      logger: { console: false, stdout: "all.log", stderr: "all.err" },
+      processes: [
+        { id: "web", cmd: "x", logger: { stdout: "web.log" } },
+        { id: "db", cmd: "x", logger: { stdout: "db.log", stderr: "db.err", decorateFiles: true } },
+      ],
+    };
+    const groups: LogLines[] = [
+      ["web", "log", "stdout", ["a", "b ünï", ""]],
+      ["db", "error", "stderr", ["oops", "trace"]],
+      ["web", "error", "stderr", ["web err"]],
+      ["db", "log", "stdout", ["db 1", "db 2", "db 3"]],
+    ].map(([processId, severity, category, texts]) => ({
+      processId: processId as string,
+      severity: severity as LogEntry["severity"],
+      category: category as string,
+      timeStamp: T,
+      bytes: Buffer.from((texts as string[]).map((t) => `${t}\n`).join("")),
+      count: texts.length,
+    }));
+    const entries = groups.flatMap((g) =>
+      g.bytes
+        .toString()
+        .split("\n")
+        .slice(0, -1)
+        .map((text) => e(g.processId, g.severity, text, g.category)),
+    );
+    const one = await logThrough(config, entries);
+    const dir = folder();
+    const logger = createLogger(validateConfig(config as PupConfigInput, "test"), dir);
+    for (const g of groups) logger.writeLines(g);
+    await logger.close();
+    for (const file of ["all.log", "all.err", "web.log", "db.log", "db.err"]) {
+      const together = readFileSync(path.join(dir, file), "utf8");
+      assert.equal(together, one.read(file), file);
+      assert.ok(together.length > 0, `${file} written`);
+    }
+    assert.equal(readFileSync(path.join(dir, "web.log"), "utf8"), "a\nb ünï\n\nweb err\n");
   });
 });
 

@@ -3,8 +3,9 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import Database from "better-sqlite3";
-import type { LogEntry, Severity } from "../../src/logs/entry.ts";
+import type { LogEntry, LogLines, Severity } from "../../src/logs/entry.ts";
 import { LogStore, MAX_STORED_TEXT_BYTES, storedText } from "../../src/logs/log-store.ts";
+import { SCHEMA_VERSION } from "../../src/logs/log-table.ts";
 import { type LogQuery, matches } from "../../src/logs/query.ts";
 import { LogStoreReader, NoLogStoreError } from "../../src/logs/store-reader.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -92,6 +93,175 @@ describe("log store", () => {
       range.map((e) => e.text),
       ["line 2", "line 3"],
     );
+  });
+
+  test("lines read together are one row; every query returns the same entries as one per line", async () => {
+    const { store, file } = open();
+    // Entries and groups of lines, interleaved: groups of 1 to 40 lines, several in one
+    // millisecond, different processes and severities; some entries share a group's time.
+    const all: LogEntry[] = [];
+    let rows = 0;
+    for (let i = 0; i < 300; i++) {
+      const processId = PROCESSES[i % 3];
+      const severity = SEVERITIES[(i >> 1) % 4];
+      const timeStamp = T0 + Math.floor(i / 3) * 1000;
+      if (i % 4 === 3) {
+        const entry = { processId, severity, category: "api", text: `entry ${i}\nwith a newline`, timeStamp };
+        store.write(entry);
+        all.push(entry);
+      } else {
+        const texts = Array.from({ length: 1 + ((i * 7) % 40) }, (_, k) => `line ${i}.${k} ünï`);
+        const lines: LogLines = {
+          processId,
+          severity,
+          category: "stdout",
+          timeStamp,
+          bytes: Buffer.from(`${texts.join("\n")}\n`),
+          count: texts.length,
+        };
+        store.writeLines(lines);
+        for (const text of texts) all.push({ processId, severity, category: "stdout", text, timeStamp });
+      }
+      rows++;
+    }
+    await store.flush();
+    const db = new Database(file, { readonly: true });
+    assert.equal((db.prepare("SELECT count(*) AS n FROM chunks").get() as { n: number }).n, rows);
+    db.close();
+    const queries: LogQuery[] = [
+      {},
+      { limit: 1 },
+      { limit: 7 },
+      { limit: 10_000 },
+      { processId: "web", limit: 33 },
+      { severity: "error", limit: 1000 },
+      { processId: "worker", severity: "warn", limit: 25 },
+      { start: T0 + 20_000, end: T0 + 40_000, limit: 1000 },
+      { start: T0 + 20_000, end: T0 + 20_000, limit: 5 },
+      { end: T0 + 5_000, limit: 3 },
+      { processId: "core", severity: "log", start: T0 + 3_000, end: T0 + 80_000, limit: 4 },
+    ];
+    const reader = new LogStoreReader(file);
+    try {
+      for (const q of queries) {
+        assert.deepEqual(await store.query(q), expected(all, q), JSON.stringify(q));
+        assert.deepEqual(reader.query(q), expected(all, q), `read-only: ${JSON.stringify(q)}`);
+      }
+      // Entries are numbered 1… in the order they were written, also inside a row: following
+      // from any number, 13 at a time, gives exactly the entries after it.
+      const { entries, lastId } = reader.snapshot({ limit: 5 });
+      assert.equal(lastId, all.length);
+      assert.deepEqual(
+        entries.map((s) => s.id),
+        [all.length - 4, all.length - 3, all.length - 2, all.length - 1, all.length],
+      );
+      for (const from of [0, 1, 2, 17, 500, all.length - 1, all.length]) {
+        const followed: LogEntry[] = [];
+        let id = from;
+        for (;;) {
+          const next = reader.after(id, {}, 13);
+          if (next.length === 0) break;
+          assert.deepEqual(
+            next.map((s) => s.id),
+            next.map((_, k) => id + k + 1),
+          );
+          followed.push(...next.map((s) => s.entry));
+          id = next[next.length - 1].id;
+        }
+        assert.deepEqual(followed, all.slice(from), `after ${from}`);
+      }
+      const webErrors = reader.after(0, { processId: "web", severity: "error" });
+      assert.deepEqual(
+        webErrors.map((s) => s.entry),
+        all.filter((e) => e.processId === "web" && e.severity === "error"),
+      );
+    } finally {
+      reader.close();
+    }
+  });
+
+  test("a line over 64 KiB among lines read together is cut, the others whole", async () => {
+    const { store } = open();
+    const long = "L".repeat(70_000);
+    const texts = ["short", long, "after"];
+    store.writeLines({
+      processId: "a",
+      severity: "log",
+      category: "stdout",
+      timeStamp: T0,
+      bytes: Buffer.from(`${texts.join("\n")}\n`),
+      count: 3,
+    });
+    assert.deepEqual(
+      (await store.query({})).map((e) => e.text),
+      ["short", storedText(long), "after"],
+    );
+    assert.match(storedText(long), /truncated: the line had 70000 bytes/);
+  });
+
+  test("a store of the first version (a row per entry) is read as it is, and migrated when opened", async () => {
+    const dir = path.join(root, "v1");
+    mkdirSync(dir);
+    const file = path.join(dir, "logs.db");
+    const v1 = new Database(file);
+    v1.pragma("journal_mode = WAL");
+    v1.exec(`
+      CREATE TABLE entries (id INTEGER PRIMARY KEY, time_stamp INTEGER NOT NULL, process_id TEXT NOT NULL,
+        severity TEXT NOT NULL, category TEXT NOT NULL, text TEXT NOT NULL);
+      CREATE INDEX entries_by_time ON entries (time_stamp);
+      CREATE INDEX entries_by_process ON entries (process_id, time_stamp);
+      CREATE INDEX entries_by_severity ON entries (severity, time_stamp);
+      CREATE INDEX entries_by_process_severity ON entries (process_id, severity, time_stamp);
+      PRAGMA user_version = 1;
+    `);
+    const all = sample();
+    const insert = v1.prepare(
+      "INSERT INTO entries (time_stamp, process_id, severity, category, text) VALUES (?, ?, ?, ?, ?)",
+    );
+    for (const e of all) insert.run(e.timeStamp, e.processId, e.severity, e.category, e.text);
+    v1.close();
+    const queries: LogQuery[] = [
+      {},
+      { processId: "web", limit: 7 },
+      { severity: "error", start: T0 + 60_000 },
+    ];
+
+    const before = new LogStoreReader(file);
+    for (const q of queries) assert.deepEqual(before.query(q), expected(all, q), `v1: ${JSON.stringify(q)}`);
+    assert.equal(before.lastId(), all.length);
+    before.close();
+
+    const { store, errors } = open({ file });
+    const more: LogEntry = {
+      processId: "web",
+      severity: "log",
+      category: "stdout",
+      text: "new",
+      timeStamp: T0 + 999_000,
+    };
+    store.write(more);
+    await store.flush();
+    assert.deepEqual(errors, []);
+    const after = new LogStoreReader(file);
+    try {
+      for (const q of queries) {
+        assert.deepEqual(after.query(q), expected([...all, more], q), `migrated: ${JSON.stringify(q)}`);
+      }
+      assert.deepEqual(
+        after.after(all.length - 1, {}).map((s) => [s.id, s.entry.text]),
+        [
+          [all.length, all[all.length - 1].text],
+          [all.length + 1, "new"],
+        ],
+        "entries keep their numbers; new ones follow",
+      );
+    } finally {
+      after.close();
+    }
+    const db = new Database(file, { readonly: true });
+    assert.equal(db.pragma("user_version", { simple: true }), SCHEMA_VERSION);
+    assert.equal(db.prepare("SELECT name FROM sqlite_master WHERE name = 'entries'").get(), undefined);
+    db.close();
   });
 
   test("entries just written are visible to queries at once, and survive a reopen", async () => {
