@@ -35,11 +35,11 @@ export type FastCommand =
   | { command: "action"; action: ProcessAction; id: string; flags: ConfigFlags }
   | { command: "terminate"; flags: ConfigFlags };
 
-const CONFIG_OPTIONS: Record<string, keyof ConfigFlags> = {
-  "-c": "config",
-  "--config": "config",
-  "--cwd": "cwd",
-};
+const CONFIG_OPTIONS = new Map<string, keyof ConfigFlags>([
+  ["-c", "config"],
+  ["--config", "config"],
+  ["--cwd", "cwd"],
+]);
 
 /** The command an argument list asks for, when the fast path can run it exactly as main.ts would. */
 export function parseFastCommand(argv: readonly string[]): FastCommand | undefined {
@@ -61,7 +61,7 @@ export function parseFastCommand(argv: readonly string[]): FastCommand | undefin
     }
     // `--config PATH`, `--config=PATH`, `-c PATH`, `--cwd DIR`, `--cwd=DIR`, each at most once.
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const key = CONFIG_OPTIONS[eq > 0 ? arg.slice(0, eq) : arg];
+    const key = CONFIG_OPTIONS.get(eq > 0 ? arg.slice(0, eq) : arg);
     if (key === undefined || flags[key] !== undefined) return undefined;
     const value = eq > 0 ? arg.slice(eq + 1) : rest[++i];
     if (!value || value.startsWith("-")) return undefined;

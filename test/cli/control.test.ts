@@ -87,6 +87,40 @@ describe("control commands over the API", () => {
     for (const l of rows) assert.match(l.slice(at), /^[A-Z]+\s/, l);
   });
 
+  test("the control commands load no validator, command-line parser, JWT library or server", async () => {
+    const hook = path.join(ROOT, "test", "cli", "fixtures", "record-imports.mjs");
+    const runs: Array<[string, string[]]> = [
+      ["status", ["status", "--config", file]],
+      ["block", ["block", "a", "--config", file]],
+      ["unblock", ["unblock", "a", "--config", file]],
+      ["version", ["--version"]],
+      // The full parser: proves that the recording sees these packages when they are loaded.
+      ["help", ["status", "--help"]],
+    ];
+    const loaded = new Map<string, string[]>();
+    for (const [name, args] of runs) {
+      const list = path.join(dir, `imports-${name}.txt`);
+      const r = await runPup(args, { env: { NODE_OPTIONS: `--import=${hook}`, PUP_TEST_IMPORTS: list } });
+      assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+      loaded.set(name, readFileSync(list, "utf8").trim().split("\n"));
+    }
+    const heavy =
+      /node_modules\/(zod|commander|jose|json5|fastify|croner|ws)\/|\/dist\/(config\/(load|schema)|api\/(server|tokens)|core\/supervisor)\.js/;
+    for (const name of ["status", "block", "unblock", "version"]) {
+      const urls = loaded.get(name)!;
+      assert.ok(
+        urls.some((u) => u.endsWith("/dist/cli/entry.js")),
+        `${name}:\n${urls.join("\n")}`,
+      );
+      assert.deepEqual(
+        urls.filter((u) => heavy.test(u)),
+        [],
+        `${name}:\n${urls.join("\n")}`,
+      );
+    }
+    assert.ok(loaded.get("help")!.some((u) => u.includes("/node_modules/commander/")));
+  });
+
   test("status --json prints the state object of GET /state, not inside data", async () => {
     const state = await stateOf(file);
     assert.equal(state.type, "main");
