@@ -48,7 +48,8 @@ export class LoadBalancer {
   }
 
   listen(): Promise<void> {
-    const server = net.createServer((client) => this.accept(client));
+    // Half-open both ways: a client that has sent everything (FIN) still gets the whole answer.
+    const server = net.createServer({ allowHalfOpen: true }, (client) => this.accept(client));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once("error", (err: NodeJS.ErrnoException) => {
@@ -88,7 +89,8 @@ export class LoadBalancer {
    * Connect the client to the first backend in `order` that accepts. Until the backend has sent
    * its first byte, what the client sent is kept (up to REPLAY_LIMIT): if the backend dies before
    * answering (it accepted, then went away), the next backend gets the same bytes, so a dying
-   * instance costs the client nothing.
+   * instance costs the client nothing. From the first byte on, the two sockets are piped to each
+   * other and nothing looks at the bytes any more.
    */
   private tryBackends(client: net.Socket, order: number[], replay: Buffer[] = [], replayBytes = 0): void {
     const index = order.shift();
@@ -97,39 +99,42 @@ export class LoadBalancer {
       return;
     }
     const backend = this.backends[index];
-    const upstream = net.connect({ host: backend.host, port: backend.port });
+    const upstream = net.connect({ host: backend.host, port: backend.port, allowHalfOpen: true });
     upstream.setNoDelay(true);
     client.setNoDelay(true);
     let connected = false;
-    let answered = false;
-    let finished = false;
+    let failed = false;
     const timer = setTimeout(() => upstream.destroy(new Error("connect timeout")), CONNECT_TIMEOUT_MS);
 
     const onClientData = (chunk: Buffer) => {
-      if (!answered) {
-        replayBytes += chunk.length;
-        if (replayBytes <= REPLAY_LIMIT) replay.push(chunk);
-        else replay = [];
-      }
+      replayBytes += chunk.length;
+      if (replayBytes <= REPLAY_LIMIT) replay.push(chunk);
+      else replay = [];
       if (!upstream.write(chunk)) client.pause();
     };
+    const onUpstreamDrain = () => client.resume();
     const onClientEnd = () => upstream.end();
-    const detachClient = () => {
+    const onClientClose = () => upstream.destroy();
+    const detach = () => {
       client.off("data", onClientData);
       client.off("end", onClientEnd);
       client.off("close", onClientClose);
+      upstream.off("drain", onUpstreamDrain);
+      upstream.off("error", onError);
+      upstream.off("close", onEarlyClose);
+      upstream.off("end", onEarlyClose);
     };
-    const onClientClose = () => upstream.destroy();
 
     const retryOrFail = (reason: string) => {
-      if (finished) return;
-      finished = true;
+      if (failed) return;
+      failed = true;
       clearTimeout(timer);
-      detachClient();
+      detach();
+      upstream.off("data", onAnswer);
       if (connected) backend.connections--;
       this.sockets.delete(upstream);
       upstream.destroy();
-      const canReplay = !answered && replayBytes <= REPLAY_LIMIT && !client.destroyed;
+      const canReplay = replayBytes <= REPLAY_LIMIT && !client.destroyed;
       if (!canReplay) {
         client.destroy();
         return;
@@ -141,12 +146,29 @@ export class LoadBalancer {
       client.pause();
       this.tryBackends(client, order, replay, replayBytes);
     };
+    const onError = (err: NodeJS.ErrnoException) => retryOrFail(`refused: ${err.code ?? err.message}`);
+    const onEarlyClose = () => retryOrFail("closed the connection before answering");
 
-    upstream.on("error", (err: NodeJS.ErrnoException) => retryOrFail(`refused: ${err.code ?? err.message}`));
-    upstream.on("close", () => {
-      if (answered || finished) return;
-      retryOrFail("closed the connection before answering");
-    });
+    const onAnswer = (first: Buffer) => {
+      upstream.off("data", onAnswer);
+      detach();
+      replay = [];
+      // From here on, a failure of either side ends both.
+      upstream.on("error", () => client.destroy());
+      upstream.once("close", () => {
+        backend.connections--;
+        this.sockets.delete(upstream);
+        client.end();
+      });
+      client.once("close", () => upstream.destroy());
+      client.write(first);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    };
+
+    upstream.on("error", onError);
+    upstream.on("close", onEarlyClose);
+    upstream.on("end", onEarlyClose);
     upstream.once("connect", () => {
       clearTimeout(timer);
       connected = true;
@@ -154,35 +176,15 @@ export class LoadBalancer {
       backend.connections++;
       this.sockets.add(upstream);
       for (const chunk of replay) upstream.write(chunk);
+      // A client that half-closed during an earlier attempt: this backend must hear it too.
+      if (client.readableEnded) upstream.end();
       client.on("data", onClientData);
       client.on("end", onClientEnd);
       client.on("close", onClientClose);
-      upstream.on("drain", () => client.resume());
+      upstream.on("drain", onUpstreamDrain);
       client.resume();
     });
-    upstream.on("data", (chunk: Buffer) => {
-      if (!answered) {
-        answered = true;
-        replay = [];
-        // From here on, a failure of either side ends both.
-        upstream.on("close", () => {
-          if (!finished) {
-            finished = true;
-            backend.connections--;
-            this.sockets.delete(upstream);
-            detachClient();
-            client.end();
-          }
-        });
-      }
-      if (!client.write(chunk)) {
-        upstream.pause();
-        client.once("drain", () => upstream.resume());
-      }
-    });
-    upstream.on("end", () => {
-      if (answered) client.end();
-    });
+    upstream.on("data", onAnswer);
   }
 
   /** Try to connect to every backend marked down; mark it up if it accepts. */
