@@ -32,10 +32,10 @@ export const nodeHttpTransport: HttpTransport = async (req) => {
         settle(undefined, { status: incoming.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
       );
       incoming.on("error", (err) => settle(err));
-      // The connection broke in the middle of the answer.
-      incoming.on("aborted", () =>
-        settle(Object.assign(new Error("connection reset"), { code: "ECONNRESET" })),
-      );
+      // The connection broke in the middle of the answer (a no-op once "end" has settled).
+      incoming.on("close", () => {
+        if (!incoming.complete) settle(Object.assign(new Error("connection reset"), { code: "ECONNRESET" }));
+      });
     });
     outgoing.on("error", (err) => settle(err));
     if (req.timeoutMs > 0) timer = setTimeout(() => settle(timeoutError(req)), req.timeoutMs);
