@@ -266,7 +266,10 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
         response: { 200: { type: "string", description: "Prometheus text format" }, ...authFailures },
       },
     },
-    async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()),
+    async (_request, reply) => {
+      const { contentType, text } = await metrics.scrape();
+      return reply.type(contentType).send(text);
+    },
   );
 
   app.route({

@@ -1,0 +1,107 @@
+import { Counter, Gauge, Registry } from "prom-client";
+import type { ProcessInfo } from "../core/types.ts";
+
+/** What the metrics are read from, at each scrape. */
+export interface MetricSources {
+  subscribers(): number;
+  statuses(): ProcessInfo[];
+  /** CPU seconds per process, up to this scrape. */
+  cpuSeconds(): Iterable<[string, number]>;
+  requests(): Iterable<{ method: string; route: string; status: string; n: number }>;
+  logEntries(): Iterable<[string, number]>;
+}
+
+/**
+ * The Prometheus registry of GET /metrics, built at the first scrape: every metric is read from
+ * `sources` when scraped. A registry of its own, so that two instances in one process (tests) do
+ * not share counters.
+ */
+export function createRegistry(sources: MetricSources): Registry {
+  const registry = new Registry();
+  const registers = [registry];
+  new Gauge({
+    name: "pup_api_stream_subscribers",
+    help: "connected event-stream (GET /wss) subscribers",
+    registers,
+    collect() {
+      this.set(sources.subscribers());
+    },
+  });
+  const statuses = () => sources.statuses();
+
+  new Gauge({
+    name: "pup_process_state",
+    help: "state code of each process (RUNNING 200, FINISHED 300, ERRORED 400, …)",
+    labelNames: ["process", "type"],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of statuses()) this.set({ process: s.id, type: s.type }, s.status);
+    },
+  });
+  new Gauge({
+    name: "pup_process_restarts",
+    help: "automatic restarts of each process since its last manual start",
+    labelNames: ["process"],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of statuses()) this.set({ process: s.id }, s.restarts);
+    },
+  });
+  new Gauge({
+    name: "pup_process_resident_memory_bytes",
+    help: "resident memory of each running process and its descendants",
+    labelNames: ["process"],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of statuses()) if (s.rss !== undefined) this.set({ process: s.id }, s.rss);
+    },
+  });
+  new Gauge({
+    name: "pup_process_uptime_seconds",
+    help: "seconds since each running process started (0 when not running)",
+    labelNames: ["process"],
+    registers,
+    collect() {
+      this.reset();
+      const now = Date.now();
+      for (const s of statuses()) {
+        const up = s.pid !== undefined && s.started ? (now - Date.parse(s.started)) / 1000 : 0;
+        this.set({ process: s.id }, Math.max(0, up));
+      }
+    },
+  });
+  new Counter({
+    name: "pup_process_cpu_seconds_total",
+    help: "CPU time used by each process and its descendants, counted while the instance is scraped",
+    labelNames: ["process"],
+    registers,
+    collect() {
+      this.reset();
+      for (const [process, seconds] of sources.cpuSeconds()) this.inc({ process }, seconds);
+    },
+  });
+  new Counter({
+    name: "pup_api_requests_total",
+    help: "REST API requests answered, by route and status",
+    labelNames: ["method", "route", "status"],
+    registers,
+    collect() {
+      this.reset();
+      for (const { method, route, status, n } of sources.requests()) this.inc({ method, route, status }, n);
+    },
+  });
+  new Counter({
+    name: "pup_log_entries_total",
+    help: "log entries written, by severity",
+    labelNames: ["severity"],
+    registers,
+    collect() {
+      this.reset();
+      for (const [severity, n] of sources.logEntries()) this.inc({ severity }, n);
+    },
+  });
+  return registry;
+}
