@@ -4,9 +4,9 @@ import type { InstanceContext, InstanceService } from "../instance/instance.ts";
 import { LogEntryCount } from "./log-count.ts";
 import { ensureSecret } from "./secret.ts";
 import type { ApiServer } from "./server.ts";
-import { signToken } from "./sign.ts";
+import { signTokenNow } from "./sign.ts";
 
-/** Lifetime of the token each child gets in PUP_API_TOKEN; re-signed daily for new starts. */
+/** Lifetime of the token each child gets in PUP_API_TOKEN; signed anew daily for new starts. */
 const CHILD_TOKEN_SECONDS = 365 * 24 * 3600;
 const CHILD_TOKEN_REFRESH_MS = 24 * 3600 * 1000;
 
@@ -76,29 +76,27 @@ export class ApiService implements InstanceService {
     this.portFile = context.paths.portFile;
     writeFileSync(this.portFile, String(this.port));
 
-    const ids = context.supervisor.list().map((e) => e.status.id);
-    const signChildTokens = async () => {
-      for (const id of ids) {
-        const consumer = `telemetry-${id}`;
-        const scopes = ["read", "telemetry", "log"] as const;
-        this.childTokens.set(
-          id,
-          await signToken(secret, { consumer, expiresIn: CHILD_TOKEN_SECONDS, scopes: [...scopes] }),
-        );
-      }
-    };
-    await signChildTokens();
-    this.refreshTimer = setInterval(() => void signChildTokens(), CHILD_TOKEN_REFRESH_MS);
+    // Signed at a child's first start (an HMAC: microseconds), then reused; renewed daily.
+    this.refreshTimer = setInterval(() => this.childTokens.clear(), CHILD_TOKEN_REFRESH_MS);
     this.refreshTimer.unref();
+    const childToken = (id: string) => {
+      let token = this.childTokens.get(id);
+      if (token === undefined) {
+        token = signTokenNow(secret, {
+          consumer: `telemetry-${id}`,
+          expiresIn: CHILD_TOKEN_SECONDS,
+          scopes: ["read", "telemetry", "log"],
+        });
+        this.childTokens.set(id, token);
+      }
+      return token;
+    };
     const childHost = hostname === "0.0.0.0" ? "127.0.0.1" : hostname === "::" ? "::1" : hostname;
-    context.addChildVariables((id) => {
-      const token = this.childTokens.get(id);
-      return {
-        PUP_API_HOSTNAME: childHost,
-        PUP_API_PORT: String(this.port),
-        ...(token ? { PUP_API_TOKEN: token } : {}),
-      };
-    });
+    context.addChildVariables((id) => ({
+      PUP_API_HOSTNAME: childHost,
+      PUP_API_PORT: String(this.port),
+      PUP_API_TOKEN: childToken(id),
+    }));
 
     const where = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${this.port}`;
     context.logger.log("info", "rest", `REST API listening on ${where} (also under ${where}/api)`);

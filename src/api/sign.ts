@@ -17,12 +17,19 @@ const HEADER = Buffer.from(JSON.stringify({ alg: "HS512", typ: "JWT" })).toStrin
  * CLI starts fast; verifying untrusted tokens is left to jose (tokens.ts).
  */
 export function signToken(secret: string, request: TokenRequest): Promise<string> {
+  try {
+    return Promise.resolve(signTokenNow(secret, request));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** signToken, for callers that cannot wait (a child's environment is built synchronously). */
+export function signTokenNow(secret: string, request: TokenRequest): string {
   const { consumer, expiresIn, scopes } = request;
-  if (!consumer) return Promise.reject(new UserError("a token needs a consumer name"));
+  if (!consumer) throw new UserError("a token needs a consumer name");
   if (!(Number.isFinite(expiresIn) && expiresIn > 0)) {
-    return Promise.reject(
-      new UserError(`a token's lifetime must be a positive number of seconds, got ${expiresIn}`),
-    );
+    throw new UserError(`a token's lifetime must be a positive number of seconds, got ${expiresIn}`);
   }
   const data = scopes ? { consumer, scopes } : { consumer };
   const exp = Math.floor(Date.now() / 1000) + Math.ceil(expiresIn);
@@ -30,5 +37,5 @@ export function signToken(secret: string, request: TokenRequest): Promise<string
   const signature = createHmac("sha512", Buffer.from(secret, "utf8"))
     .update(`${HEADER}.${payload}`)
     .digest("base64url");
-  return Promise.resolve(`${HEADER}.${payload}.${signature}`);
+  return `${HEADER}.${payload}.${signature}`;
 }
