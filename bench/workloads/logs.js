@@ -77,6 +77,7 @@ export async function logs(ctx, { storeCount } = {}) {
               ms: median(stores.map((x) => x.ms)),
               linesPerSec: median(stores.map((x) => x.linesPerSec)),
               lost: Math.max(...stores.map((x) => x.lost)),
+              damaged: Math.max(...stores.map((x) => x.damaged)),
             }
           : undefined,
       samples: s,
@@ -101,14 +102,25 @@ async function logRound(ctx, name, total, storeCount) {
       // the same pipe (supervisord's redirect_stderr): silenced, so every manager gets only the lines.
       const cmd = `date +%s%N > ${startFile}; yes ${LINE} 2>/dev/null | head -n ${total}`;
       await m.start([{ id: "logger", cmd, restart: false, logFile }]);
+      // The store is watched while the file fills, not after the file was read back.
+      const stored = storeCount?.(m, "logger", total, LINE);
       const doneAt = await waitForSize(logFile, total * (LINE.length + 1));
       const startedAt = Number(BigInt(readFileSync(startFile, "utf8").trim()) / 1000n) / 1000;
       const ms = doneAt - startedAt;
       const { good, damaged, other } = await countLines(logFile);
       const result = { ms, linesPerSec: (total / ms) * 1000, lost: total - good, damaged, other };
-      if (storeCount) result.store = await storeCount(m, "logger", total, startedAt);
+      const s = await stored;
+      if (s) {
+        const storeMs = s.doneAt - startedAt;
+        result.store = {
+          ms: storeMs,
+          linesPerSec: (total / storeMs) * 1000,
+          lost: s.lost,
+          damaged: s.damaged,
+        };
+      }
       const store = result.store
-        ? `; store ${(result.store.linesPerSec / 1000).toFixed(0)} k lines/s, lost ${result.store.lost}`
+        ? `; store ${(result.store.linesPerSec / 1000).toFixed(0)} k lines/s, lost ${result.store.lost}, damaged ${result.store.damaged}`
         : "";
       ctx.log(
         `  logs ${name}: ${ms.toFixed(0)} ms, ${(result.linesPerSec / 1000).toFixed(0)} k lines/s, lost ${result.lost}, damaged ${damaged}, other ${other}${store}`,

@@ -22,25 +22,28 @@ async function openStore(dbFile) {
     const textColumn = columns.find((c) => /^(text|message|line)$/i.test(c));
     const countColumn = columns.find((c) => /count/i.test(c));
     const categoryColumn = columns.find((c) => /^category$/i.test(c));
-    if (processColumn && textColumn) return { db, table: name, processColumn, countColumn, categoryColumn };
+    if (processColumn && textColumn)
+      return { db, table: name, processColumn, textColumn, countColumn, categoryColumn };
   }
   db.close();
   return undefined;
 }
 
 /**
- * Time (from `startedAt`, ms since the epoch) until the store holds `total` stdout lines of
- * `processId`, counted incrementally by rowid; stops when the count has not grown for 5 s.
+ * When (ms since the epoch) the store held `total` stdout lines of `processId`, counted
+ * incrementally by rowid while they arrive (or when the count last grew, if it stops growing for
+ * 5 s); then the lines are read back: lost = lines missing, damaged = stored lines other than
+ * `line`. Undefined while pup has no store.
  */
-export async function storeCount(manager, processId, total, startedAt) {
+export async function storeCount(manager, processId, total, line) {
   const dbFile = path.join(manager.dataDir, "logs.db");
   let store;
-  for (let i = 0; i < 20 && !store; i++) {
+  for (let i = 0; i < 100 && !store; i++) {
     store = await openStore(dbFile);
     if (!store) await sleep(100);
   }
   if (!store) return undefined;
-  const { db, table, processColumn, countColumn, categoryColumn } = store;
+  const { db, table, processColumn, textColumn, countColumn, categoryColumn } = store;
   try {
     const lines = countColumn ? `coalesce(sum("${countColumn}"), 0)` : "count(*)";
     const stdout = categoryColumn ? ` AND "${categoryColumn}" = 'stdout'` : "";
@@ -69,8 +72,20 @@ export async function storeCount(manager, processId, total, startedAt) {
       }
       await sleep(20);
     }
-    const ms = doneAt - startedAt;
-    return { ms, linesPerSec: (total / ms) * 1000, lost: total - count };
+    let good = 0;
+    let damaged = 0;
+    const rows = db
+      .prepare(
+        `SELECT ${countColumn ? `"${countColumn}" AS n` : "1 AS n"}, "${textColumn}" AS text FROM "${table}" WHERE "${processColumn}" = ?${stdout}`,
+      )
+      .iterate(processId);
+    for (const row of rows) {
+      for (const text of row.n > 1 ? row.text.split("\n") : [row.text]) {
+        if (text === line) good++;
+        else damaged++;
+      }
+    }
+    return { doneAt, lost: total - good, damaged };
   } finally {
     db.close();
   }

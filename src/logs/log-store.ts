@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { errorMessage } from "../common/errors.ts";
+import { Checkpointer, type CheckpointResult } from "./checkpointer.ts";
 import type { LogEntry, LogLines, Severity } from "./entry.ts";
 import { createSchema, LogTable } from "./log-table.ts";
 import type { LogQuery, LogReader } from "./query.ts";
@@ -37,7 +38,10 @@ export interface LogStoreOptions {
 }
 
 const ROWS_PER_INSERT = 100;
+/** WAL written since the last checkpoint that starts the next one. */
 const WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+/** WAL not yet checkpointed at which writing waits for the checkpoint (the file's bound). */
+const WAL_LIMIT_BYTES = 256 * 1024 * 1024;
 
 /**
  * A row as it waits to be written: one entry, or lines read together (their bytes, stored as
@@ -112,10 +116,10 @@ function openDatabase(file: string): Database.Database {
     db.pragma("journal_mode = WAL");
     // With WAL, NORMAL loses nothing when pup crashes, at most the last commits when the OS does.
     db.pragma("synchronous = NORMAL");
-    // A checkpoint (with its fsync) every 64 MiB of WAL rather than every 4 MiB (SQLite's
-    // default): 5× faster bursts. The WAL file is cut back to that size after each.
-    const pageSize = db.pragma("page_size", { simple: true }) as number;
-    db.pragma(`wal_autocheckpoint = ${Math.ceil(WAL_CHECKPOINT_BYTES / pageSize)}`);
+    // Checkpoints (copying the WAL into the file, with two fsyncs) are the store's own, on a
+    // worker thread (Checkpointer), not SQLite's automatic ones on this thread after a commit.
+    // The WAL file is cut back to 64 MiB after each.
+    db.pragma("wal_autocheckpoint = 0");
     db.pragma(`journal_size_limit = ${WAL_CHECKPOINT_BYTES}`);
     createSchema(db);
     return db;
@@ -144,6 +148,11 @@ export class LogStore implements LogSink, LogReader {
   private bufferedEntries = 0;
   /** The number of the newest entry written (rows are numbered by their last entry). */
   private lastId = 0;
+  private checkpointer: Checkpointer | undefined;
+  /** Bytes in the WAL not yet checkpointed (an estimate: the text committed, or what a checkpoint reported). */
+  private walBytes = 0;
+  /** Text committed since the running checkpoint started. */
+  private walBytesSinceCheckpoint = 0;
   private scheduled: NodeJS.Timeout | undefined;
   /** Whether the scheduled flush is the immediate one (a full batch is waiting). */
   private scheduledNow = false;
@@ -156,6 +165,7 @@ export class LogStore implements LogSink, LogReader {
   private readonly highWaterBytes: number;
   private readonly batchSize: number;
   private readonly batchBytes: number;
+  private pageSize = 4096;
   private readonly flushDelayMs: number;
   private readonly purgeStep: number;
   private readonly now: () => number;
@@ -207,6 +217,15 @@ export class LogStore implements LogSink, LogReader {
     this.db = db;
     this.table = new LogTable(db);
     this.lastId = this.table.lastId();
+    const pageSize = db.pragma("page_size", { simple: true }) as number;
+    void this.checkpointer?.close();
+    this.checkpointer = new Checkpointer(
+      this.options.file,
+      () => (db.pragma("wal_checkpoint(PASSIVE)") as CheckpointResult[])[0],
+      (message) => this.report(message),
+    );
+    this.pageSize = pageSize;
+    this.walBytes = 0;
     // Rows go in ROWS_PER_INSERT at a time: one call into SQLite per group instead of per row.
     // Lines come as bytes (bound as a blob) and are stored as the text they are.
     const insert = (rows: number) =>
@@ -320,6 +339,8 @@ export class LogStore implements LogSink, LogReader {
     this.flushAll();
     this.closed = true;
     this.stopPurging();
+    // The worker's connection goes first: the last one to close checkpoints and removes the WAL.
+    await this.checkpointer?.close();
     try {
       this.db?.close();
     } catch (err) {
@@ -332,6 +353,9 @@ export class LogStore implements LogSink, LogReader {
   /** One transaction of at most `batchSize` rows or `batchBytes`; the rest in the next turn of the event loop. */
   private flushStep(): void {
     this.scheduled = undefined;
+    // A WAL at its bound waits for the running checkpoint, which then reschedules: the backlog
+    // grows meanwhile and past its high-water mark the producers wait too.
+    if (this.walBytes >= WAL_LIMIT_BYTES && this.checkpointer?.busy) return;
     this.writeBatch();
     if (this.buffer.length > 0) this.schedule();
   }
@@ -363,7 +387,25 @@ export class LogStore implements LogSink, LogReader {
       () => this.insertBatch?.(batch),
       () => this.insertBatch?.(batch),
     );
+    this.walBytes += bytes;
+    this.walBytesSinceCheckpoint += bytes;
+    if (this.walBytes >= WAL_CHECKPOINT_BYTES) this.checkpoint();
     if (!this.overHighWater()) this.wake();
+  }
+
+  /** Start a checkpoint on the worker unless one runs; another follows while the WAL is big. */
+  private checkpoint(): void {
+    const checkpointer = this.checkpointer;
+    if (!checkpointer || checkpointer.busy || this.closed) return;
+    this.walBytesSinceCheckpoint = 0;
+    void checkpointer.run().then((result) => {
+      if (checkpointer !== this.checkpointer || this.closed) return;
+      // What the checkpoint left (frames of pages), plus what was committed while it ran.
+      const left = result ? Math.max(0, result.log - result.checkpointed) * this.pageSize : 0;
+      this.walBytes = left + this.walBytesSinceCheckpoint;
+      if (this.walBytes >= WAL_CHECKPOINT_BYTES) this.checkpoint();
+      if (this.buffer.length > 0 && !this.scheduled) this.schedule();
+    });
   }
 
   private wake(): void {

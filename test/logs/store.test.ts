@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import Database from "better-sqlite3";
@@ -9,6 +9,7 @@ import { SCHEMA_VERSION } from "../../src/logs/log-table.ts";
 import { type LogQuery, matches } from "../../src/logs/query.ts";
 import { LogStoreReader, NoLogStoreError } from "../../src/logs/store-reader.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const { dir: root, cleanup } = tempDir("pup-store-");
 const stores: LogStore[] = [];
@@ -262,6 +263,46 @@ describe("log store", () => {
     assert.equal(db.pragma("user_version", { simple: true }), SCHEMA_VERSION);
     assert.equal(db.prepare("SELECT name FROM sqlite_master WHERE name = 'entries'").get(), undefined);
     db.close();
+  });
+
+  test("a burst is copied from the WAL into the file by checkpoints off the main thread, while the store is open", async () => {
+    const { store, file, errors } = open();
+    const line = "x".repeat(99);
+    const bytes = Buffer.from(`${line}\n`.repeat(650));
+    const reads = 1100; // 71.5 MB, past the 64 MiB that starts a checkpoint
+    for (let i = 0; i < reads; i++) {
+      const ok = store.writeLines({
+        processId: "a",
+        severity: "log",
+        category: "stdout",
+        timeStamp: T0,
+        bytes,
+        count: 650,
+      });
+      if (!ok) await store.drained();
+    }
+    await store.flush();
+    // SQLite never checkpoints by itself here (wal_autocheckpoint 0): only the worker can have
+    // copied the pages into the database file.
+    await waitFor(
+      () => statSync(file).size > 64 * 1024 * 1024,
+      "the database file to hold the burst",
+      30_000,
+      50,
+    );
+    const reader = new LogStoreReader(file);
+    try {
+      assert.equal(reader.lastId(), reads * 650);
+      assert.deepEqual(
+        reader.query({ limit: 2 }).map((e) => e.text),
+        [line, line],
+      );
+    } finally {
+      reader.close();
+    }
+    await store.close();
+    assert.deepEqual(errors, []);
+    assert.ok(!existsSync(`${file}-wal`), "closed cleanly: the WAL is gone");
   });
 
   test("entries just written are visible to queries at once, and survive a reopen", async () => {
