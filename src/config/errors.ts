@@ -1,4 +1,4 @@
-import { closest, distance } from "fastest-levenshtein";
+import { createRequire } from "node:module";
 import type { z } from "zod";
 import { ConfigError } from "../common/errors.ts";
 
@@ -58,8 +58,12 @@ function keysAt(schema: z.ZodType, path: Path): string[] {
   return shape ? Object.keys(shape) : [];
 }
 
+/** Only a configuration with a mistake needs it. */
+const require = createRequire(import.meta.url);
+
 function suggestion(key: string, valid: string[]): string {
   if (valid.length === 0) return "";
+  const { closest, distance } = require("fastest-levenshtein") as typeof import("fastest-levenshtein");
   const lower = key.toLowerCase();
   const best = closest(key, valid);
   const prefixHit = valid.find((v) => v.toLowerCase().startsWith(lower) || lower.startsWith(v.toLowerCase()));

@@ -1,7 +1,14 @@
+import { createRequire } from "node:module";
 import path from "node:path";
-import chokidar, { type FSWatcher } from "chokidar";
-import picomatch from "picomatch";
+import type { FSWatcher } from "chokidar";
+import type picomatchType from "picomatch";
 import type { WatcherConfig } from "../config/schema.ts";
+
+// Loaded when a process has `watch`: most instances never need chokidar (4 modules) or picomatch.
+const require = createRequire(import.meta.url);
+const picomatch = (...args: Parameters<typeof picomatchType>) =>
+  (require("picomatch") as typeof picomatchType)(...args);
+const loadChokidar = () => require("chokidar") as typeof import("chokidar");
 
 export interface WatchSpec {
   /** Absolute paths (files or folders) to watch. */
@@ -40,7 +47,7 @@ export class FileWatcher {
       const root = this.spec.paths.find((p) => file === p || file.startsWith(p + path.sep));
       return root && root !== file ? path.relative(root, file) : path.basename(file);
     };
-    this.watcher = chokidar.watch(this.spec.paths, {
+    this.watcher = loadChokidar().watch(this.spec.paths, {
       ignoreInitial: true,
       ignored: (file) => skip(relative(file).split(path.sep).join("/")) || skip(`${relative(file)}/`),
     });
