@@ -1,19 +1,9 @@
 import type { Supervisor } from "../core/supervisor.ts";
-import type { CoreEvents, ProcessEntry } from "../core/types.ts";
-
-/** The supervisor's events after which what GET /processes shows may differ. */
-const CHANGES = [
-  "process_status_changed",
-  "process_telemetry",
-  "process_scheduled",
-  "process_scheduled_terminate",
-  "process_watch",
-  "terminating",
-] as const satisfies ReadonlyArray<keyof CoreEvents>;
+import type { ProcessEntry } from "../core/types.ts";
 
 /**
- * Resource usage (cpu, rss) changes with no event: the supervisor samples it at most once a
- * second, when its list is read. A body older than this is built again, from a fresh list.
+ * Resource usage (cpu, rss) is sampled when the supervisor's list is read, at most once a second:
+ * a body older than this is built again from a fresh list, so that a poller sees new samples.
  */
 const USAGE_MAX_AGE_MS = 1000;
 
@@ -21,26 +11,22 @@ const USAGE_MAX_AGE_MS = 1000;
 type Body = string | Buffer | ArrayBuffer;
 
 /**
- * The serialised body of GET /processes, kept until something it shows changes. Building it
- * (an info object with ISO times for every process, then serialising 100 of them) costs far
- * more than the rest of a request, and pollers ask far more often than processes change.
+ * The serialised body of GET /processes, kept while the supervisor's revision (which moves with
+ * every state change, block, telemetry and usage sample) stays the same. Building it (an info
+ * object with ISO times for every process, then serialising 100 of them) costs far more than the
+ * rest of a request, and pollers ask far more often than processes change.
  *
- * A change drops it, and the next request builds it again: whatever the core changes in the same
- * tick as its event (a pending restart is set just after the exit's event) is in the new body.
+ * It is checked at each request, not rebuilt at each change: whatever the core changes in the
+ * same tick as a state change (a pending restart is set just after the exit) is in the next body.
  */
 export class ProcessListCache {
   private body: Body | undefined;
+  private revision = -1;
   private builtAt = 0;
-  private readonly detach: Array<() => void> = [];
 
-  constructor(private readonly supervisor: Supervisor) {
-    const invalidate = () => this.invalidate();
-    for (const event of CHANGES) {
-      supervisor.events.on(event, invalidate);
-      this.detach.push(() => supervisor.events.off(event, invalidate));
-    }
-  }
+  constructor(private readonly supervisor: Supervisor) {}
 
+  /** Build the body again at the next request (after an action, whatever it changed). */
   invalidate(): void {
     this.body = undefined;
   }
@@ -48,15 +34,17 @@ export class ProcessListCache {
   /** The body as `serialize` writes `{data: [entries…]}`, built again only after a change. */
   get(serialize: (payload: { data: ProcessEntry[] }) => Body): Body {
     const now = performance.now();
-    if (this.body === undefined || now - this.builtAt >= USAGE_MAX_AGE_MS) {
-      this.body = serialize({ data: this.supervisor.list() });
+    if (
+      this.body === undefined ||
+      this.revision !== this.supervisor.revision ||
+      now - this.builtAt >= USAGE_MAX_AGE_MS
+    ) {
+      const data = this.supervisor.list();
+      // Read after listing: the list may have taken a usage sample, which moves the revision.
+      this.revision = this.supervisor.revision;
+      this.body = serialize({ data });
       this.builtAt = now;
     }
     return this.body;
-  }
-
-  close(): void {
-    for (const d of this.detach) d();
-    this.body = undefined;
   }
 }

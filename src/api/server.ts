@@ -213,7 +213,6 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   await app.register(async (scope) => registerRoutes(scope, deps), { prefix: "/api" });
   await app.register(dashboardRoutes);
   await app.register(dashboardRoutes, { prefix: "/api" });
-  app.addHook("onClose", async () => processList.close());
   await app.ready();
   return { app, stream, metrics, state };
 }
