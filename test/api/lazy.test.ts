@@ -3,8 +3,9 @@ import { existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { describe, test } from "node:test";
+import WebSocket from "ws";
 import { waitFor } from "../helpers/wait.ts";
-import { ApiInstance } from "./api-instance.ts";
+import { ApiInstance, type Json } from "./api-instance.ts";
 
 describe("the REST API loads its HTTP stack with the first connection", () => {
   test("started: port bound, port file and child variables there, nothing loaded; then every waiting request is answered", async () => {
@@ -39,6 +40,23 @@ describe("the REST API loads its HTTP stack with the first connection", () => {
       // The child's token works like any other.
       assert.equal((await api.call("GET", "/state", { token: env.PUP_API_TOKEN })).status, 200);
     } finally {
+      await api.close();
+    }
+  });
+
+  test("a WebSocket as the very first connection is upgraded once the app is ready", async () => {
+    const api = await ApiInstance.start({ processes: [{ id: "p", cmd: "sleep 1000" }] });
+    const ws = new WebSocket(`ws://127.0.0.1:${api.port}/wss?access_token=${await api.token()}`);
+    try {
+      assert.equal(api.service.loaded, false);
+      const init = await new Promise<Json>((resolve, reject) => {
+        ws.once("message", (data) => resolve(JSON.parse(String(data))));
+        ws.once("error", reject);
+      });
+      assert.equal(init.t, "init");
+      assert.equal(init.d.processes[0].id, "p");
+    } finally {
+      ws.terminate();
       await api.close();
     }
   });
