@@ -86,18 +86,13 @@ function authenticator(verifier: TokenVerifier, scope: Scope, queryToken: boolea
         done();
         return;
       }
-      verifier.verify(token).then(
-        (caller) => {
-          try {
-            admit(request, caller);
-          } catch (err) {
-            done(err as Error);
-            return;
-          }
-          done();
-        },
-        (err: Error) => done(err),
-      );
+      verifier
+        .verify(token)
+        .then((caller) => admit(request, caller))
+        .then(
+          () => done(),
+          (err: Error) => done(err),
+        );
     } catch (err) {
       done(err as Error);
     }
