@@ -116,11 +116,6 @@ function callerOf(payload: Record<string, unknown>): Caller {
     : { consumer: data.consumer, scopes: [...data.scopes] };
 }
 
-/** Verify one token (see TokenVerifier); for one-off checks, without remembering it. */
-export function verifyToken(secret: string, token: string, revoked: readonly string[] = []): Promise<Caller> {
-  return new TokenVerifier(secret, revoked).verify(token);
-}
-
 export function allows(caller: Caller, scope: Scope): boolean {
   return caller.scopes === undefined || caller.scopes.includes(scope);
 }
