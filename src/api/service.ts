@@ -1,3 +1,4 @@
+import dns from "node:dns/promises";
 import { rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import type { InstanceContext, InstanceService } from "../instance/instance.ts";
@@ -12,6 +13,11 @@ const CHILD_TOKEN_REFRESH_MS = 24 * 3600 * 1000;
 
 export function isLoopback(hostname: string): boolean {
   return hostname === "localhost" || hostname === "::1" || /^127\./.test(hostname);
+}
+
+async function localhostAddresses(): Promise<string[]> {
+  const found = await dns.lookup("localhost", { all: true });
+  return [...new Set(found.map((a) => a.address))];
 }
 
 function listen(server: net.Server, host: string, port: number): Promise<void> {
@@ -44,7 +50,7 @@ function listen(server: net.Server, host: string, port: number): Promise<void> {
  */
 export class ApiService implements InstanceService {
   readonly name = "REST API";
-  private listener: net.Server | undefined;
+  private readonly listeners: net.Server[] = [];
   private portFile: string | undefined;
   private port = 0;
   private readonly childTokens = new Map<string, string>();
@@ -69,10 +75,20 @@ export class ApiService implements InstanceService {
       return createApiServer({ context, secret, port: () => this.port, logEntries });
     };
 
-    const listener = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
-    await listen(listener, hostname, context.config.api?.port ?? 0);
-    this.listener = listener;
-    this.port = (listener.address() as net.AddressInfo).port;
+    // `localhost` is every address it names (127.0.0.1 and ::1), on one port, as Fastify binds it.
+    const hosts = hostname === "localhost" ? await localhostAddresses() : [hostname];
+    for (const host of hosts) {
+      const listener = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
+      const first = this.listeners.length === 0;
+      try {
+        await listen(listener, host, first ? (context.config.api?.port ?? 0) : this.port);
+      } catch (err) {
+        if (first) throw err;
+        continue; // another address of localhost (no IPv6 here, say): the first one serves
+      }
+      this.listeners.push(listener);
+      if (first) this.port = (listener.address() as net.AddressInfo).port;
+    }
     this.portFile = context.paths.portFile;
     writeFileSync(this.portFile, String(this.port));
 
@@ -160,9 +176,10 @@ export class ApiService implements InstanceService {
     this.stopping = true;
     clearInterval(this.refreshTimer);
     if (this.portFile) rmSync(this.portFile, { force: true });
-    const listener = this.listener;
     // No new connections; resolves once every accepted one has closed.
-    const closed = new Promise<void>((resolve) => (listener ? listener.close(() => resolve()) : resolve()));
+    const closed = Promise.all(
+      this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))),
+    );
     for (const s of this.waiting) s.destroy();
     this.waiting.clear();
     const server = await this.server?.catch(() => undefined);

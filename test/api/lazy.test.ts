@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import dns from "node:dns/promises";
 import { existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -83,5 +84,23 @@ describe("the REST API loads its HTTP stack with the first connection", () => {
     // Answered if the app became ready first, dropped otherwise: never left open.
     const text = await ended;
     assert.ok(text === "" || /^HTTP\/1.1 (200|503)/.test(text), text);
+  });
+
+  test("api.hostname localhost listens on every address localhost names, on one port", async () => {
+    const api = await ApiInstance.start({
+      api: { hostname: "localhost" },
+      processes: [{ id: "p", cmd: "sleep 1000" }],
+    });
+    try {
+      const addresses = [...new Set((await dns.lookup("localhost", { all: true })).map((a) => a.address))];
+      for (const address of addresses) {
+        const host = address.includes(":") ? `[${address}]` : address;
+        const r = await fetch(`http://${host}:${api.port}/openapi.json`);
+        assert.equal(r.status, 200, address);
+        await r.arrayBuffer();
+      }
+    } finally {
+      await api.close();
+    }
   });
 });
