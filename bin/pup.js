@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { cli } from "../dist/cli/entry.js";
+import { cli } from "../dist/bundle/entry.js";
 
 // Exit as soon as the command is done: stdout and stderr writes are synchronous for files and
 // pipes on Linux, and a forgotten handle must never keep a finished `pup run` alive.

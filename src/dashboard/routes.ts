@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import type {} from "@fastify/swagger";
 import type { FastifyInstance } from "fastify";
+import { PACKAGE_ROOT } from "../common/package-root.ts";
 
 /** The dashboard's files: static, with no data in them (the page fetches data with a token). */
-const PUBLIC = new URL("../../src/dashboard/public/", import.meta.url);
+const PUBLIC = path.join(PACKAGE_ROOT, "src", "dashboard", "public");
 const FILES: Record<string, string> = {
   "index.html": "text/html; charset=utf-8",
   "app.js": "text/javascript; charset=utf-8",
@@ -14,7 +16,7 @@ const cache = new Map<string, Buffer>();
 function asset(name: string): Buffer {
   let content = cache.get(name);
   if (!content) {
-    content = readFileSync(new URL(name, PUBLIC));
+    content = readFileSync(path.join(PUBLIC, name));
     cache.set(name, content);
   }
   return content;

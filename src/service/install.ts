@@ -2,8 +2,8 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { UserError } from "../common/errors.ts";
+import { PACKAGE_ROOT } from "../common/package-root.ts";
 import type { PupConfig } from "../config/schema.ts";
 import { detectManager } from "./detect.ts";
 import {
@@ -26,7 +26,7 @@ export interface ServiceRequest {
   manager?: string;
 }
 
-const PUP_BIN = fileURLToPath(new URL("../../bin/pup.js", import.meta.url));
+const PUP_BIN = path.join(PACKAGE_ROOT, "bin", "pup.js");
 const NAME = /^[a-zA-Z0-9@._-]{1,64}$/;
 
 function parseManager(value: string | undefined): ServiceManager {

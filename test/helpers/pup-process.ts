@@ -38,7 +38,7 @@ export class PupProcess {
     return this.child.pid!;
   }
 
-  waitForOutput(pattern: RegExp | string, timeoutMs = 10_000): Promise<true> {
+  waitForOutput(pattern: RegExp | string, timeoutMs = 10_000): Promise<boolean> {
     const test = (s: string) => (typeof pattern === "string" ? s.includes(pattern) : pattern.test(s));
     return waitFor(
       () => test(this.output),
