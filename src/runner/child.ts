@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { parseCommand } from "./command.ts";
+import { type ParsedCommand, parseCommand } from "./command.ts";
 import { pipeLines } from "./output.ts";
 import type { Reaper } from "./reaper.ts";
 import { type ExitInfo, failedRun, type OutputHandler, type Run } from "./types.ts";
@@ -31,8 +31,15 @@ function killGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
  * (a shell's children and grandchildren). When the leader exits, whatever is left of its group
  * gets SIGTERM: no process started by pup outlives it.
  */
+/** Parsed commands by their text: a process restarting in a loop parses its command once. */
+const parsedCommands = new Map<string, ParsedCommand>();
+
 export function spawnChild(spec: ChildSpec): Run {
-  const parsed = parseCommand(spec.command);
+  let parsed = parsedCommands.get(spec.command);
+  if (!parsed) {
+    parsed = parseCommand(spec.command);
+    if (parsedCommands.size < 10_000) parsedCommands.set(spec.command, parsed);
+  }
   const [file, args] =
     parsed.kind === "argv" ? [parsed.file, parsed.args] : ["/bin/sh", ["-c", parsed.script]];
 
