@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { DEFAULT_TERMINATE_GRACE_PERIOD, DEFAULT_TERMINATE_TIMEOUT } from "../config/defaults.ts";
 
 /**
  * What the control commands (status, start, stop, …, terminate) need of the configuration: the
@@ -16,10 +17,6 @@ export interface ControlConfig {
   /** Whether the whole file passed the validator (else only these settings were checked). */
   validated: boolean;
 }
-
-/** The configuration schema's defaults (src/config/schema.ts); a test checks that they agree. */
-export const DEFAULT_TERMINATE_TIMEOUT = 30;
-export const DEFAULT_TERMINATE_GRACE_PERIOD = 0;
 
 /** The control settings of a configuration file; a ConfigError when it is unreadable or invalid. */
 export async function readControlConfig(configPath: string): Promise<ControlConfig> {

@@ -1,5 +1,6 @@
 import { Cron } from "croner";
 import { z } from "zod";
+import { DEFAULT_TERMINATE_GRACE_PERIOD, DEFAULT_TERMINATE_TIMEOUT } from "./defaults.ts";
 
 /**
  * The single definition of pup's configuration format. The TypeScript types, the validator and
@@ -210,8 +211,10 @@ export const configSchema = z
     watcher: watcherSchema.optional(),
     processes: z.array(processSchema).describe("the processes to manage"),
     plugins: z.array(pluginSchema).optional(),
-    terminateTimeout: seconds("default time between SIGTERM and SIGKILL").default(30),
-    terminateGracePeriod: seconds("default time to wait for a process to exit before SIGTERM").default(0),
+    terminateTimeout: seconds("default time between SIGTERM and SIGKILL").default(DEFAULT_TERMINATE_TIMEOUT),
+    terminateGracePeriod: seconds("default time to wait for a process to exit before SIGTERM").default(
+      DEFAULT_TERMINATE_GRACE_PERIOD,
+    ),
   })
   .superRefine((value, ctx) => {
     const seen = new Map<string, number>();

@@ -2,13 +2,9 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, describe, test } from "node:test";
-import {
-  controlSettings,
-  DEFAULT_TERMINATE_GRACE_PERIOD,
-  DEFAULT_TERMINATE_TIMEOUT,
-  readControlConfig,
-} from "../../src/cli/control-config.ts";
+import { controlSettings, readControlConfig } from "../../src/cli/control-config.ts";
 import { ConfigError } from "../../src/common/errors.ts";
+import { DEFAULT_TERMINATE_GRACE_PERIOD, DEFAULT_TERMINATE_TIMEOUT } from "../../src/config/defaults.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { configSchema } from "../../src/config/schema.ts";
 import { tempDir } from "../helpers/tmp.ts";
