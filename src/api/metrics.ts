@@ -1,6 +1,7 @@
 import type { Registry } from "prom-client";
 import { ResourceSampler } from "../core/resource-sampler.ts";
 import type { Supervisor } from "../core/supervisor.ts";
+import type { ProcessInfo } from "../core/types.ts";
 import type { LogEntryCount } from "./log-count.ts";
 
 /**
@@ -19,6 +20,8 @@ export class ApiMetrics {
   private readonly sampler = new ResourceSampler();
   private lastScrape = performance.now();
   private registry: Promise<Registry> | undefined;
+  /** The processes as listed once at the start of a scrape: every metric reads this one list. */
+  private statuses: ProcessInfo[] = [];
 
   constructor(
     private readonly supervisor: Supervisor,
@@ -27,9 +30,9 @@ export class ApiMetrics {
   ) {}
 
   /** Add the CPU time each process group used since the previous scrape. */
-  private sampleCpu(supervisor: Supervisor): void {
+  private sampleCpu(): void {
     const byGroup = new Map<number, string>();
-    for (const { status } of supervisor.list()) {
+    for (const status of this.statuses) {
       if (status.type !== "cluster" && status.pid !== undefined) byGroup.set(status.pid, status.id);
       if (!this.cpuSeconds.has(status.id) && status.type !== "cluster") this.cpuSeconds.set(status.id, 0);
     }
@@ -54,9 +57,9 @@ export class ApiMetrics {
     this.registry ??= import("./prometheus.ts").then(({ createRegistry }) =>
       createRegistry({
         subscribers: this.subscribers,
-        statuses: () => this.supervisor.list().map((e) => e.status),
+        statuses: () => this.statuses,
         cpuSeconds: () => {
-          this.sampleCpu(this.supervisor);
+          this.sampleCpu();
           return this.cpuSeconds;
         },
         requests: () => this.requestCounts.values(),
@@ -64,6 +67,7 @@ export class ApiMetrics {
       }),
     );
     const registry = await this.registry;
+    this.statuses = this.supervisor.list().map((e) => e.status);
     return { contentType: registry.contentType, text: await registry.metrics() };
   }
 }

@@ -4,6 +4,7 @@ import type { ProcessInfo } from "../core/types.ts";
 /** What the metrics are read from, at each scrape. */
 export interface MetricSources {
   subscribers(): number;
+  /** Every process's status, as listed once for the whole scrape. */
   statuses(): ProcessInfo[];
   /** CPU seconds per process, up to this scrape. */
   cpuSeconds(): Iterable<[string, number]>;
@@ -27,8 +28,6 @@ export function createRegistry(sources: MetricSources): Registry {
       this.set(sources.subscribers());
     },
   });
-  const statuses = () => sources.statuses();
-
   new Gauge({
     name: "pup_process_state",
     help: "state code of each process (RUNNING 200, FINISHED 300, ERRORED 400, …)",
@@ -36,7 +35,7 @@ export function createRegistry(sources: MetricSources): Registry {
     registers,
     collect() {
       this.reset();
-      for (const s of statuses()) this.set({ process: s.id, type: s.type }, s.status);
+      for (const s of sources.statuses()) this.set({ process: s.id, type: s.type }, s.status);
     },
   });
   new Gauge({
@@ -46,7 +45,7 @@ export function createRegistry(sources: MetricSources): Registry {
     registers,
     collect() {
       this.reset();
-      for (const s of statuses()) this.set({ process: s.id }, s.restarts);
+      for (const s of sources.statuses()) this.set({ process: s.id }, s.restarts);
     },
   });
   new Gauge({
@@ -56,7 +55,7 @@ export function createRegistry(sources: MetricSources): Registry {
     registers,
     collect() {
       this.reset();
-      for (const s of statuses()) if (s.rss !== undefined) this.set({ process: s.id }, s.rss);
+      for (const s of sources.statuses()) if (s.rss !== undefined) this.set({ process: s.id }, s.rss);
     },
   });
   new Gauge({
@@ -67,7 +66,7 @@ export function createRegistry(sources: MetricSources): Registry {
     collect() {
       this.reset();
       const now = Date.now();
-      for (const s of statuses()) {
+      for (const s of sources.statuses()) {
         const up = s.pid !== undefined && s.started ? (now - Date.parse(s.started)) / 1000 : 0;
         this.set({ process: s.id }, Math.max(0, up));
       }

@@ -5,7 +5,7 @@ import type { InstanceContext, InstanceService } from "../instance/instance.ts";
 import { LogEntryCount } from "./log-count.ts";
 import { ensureSecret } from "./secret.ts";
 import type { ApiServer } from "./server.ts";
-import { signTokenNow } from "./sign.ts";
+import { signToken } from "./sign.ts";
 
 /** Lifetime of the token each child gets in PUP_API_TOKEN; signed anew daily for new starts. */
 const CHILD_TOKEN_SECONDS = 365 * 24 * 3600;
@@ -98,7 +98,7 @@ export class ApiService implements InstanceService {
     const childToken = (id: string) => {
       let token = this.childTokens.get(id);
       if (token === undefined) {
-        token = signTokenNow(secret, {
+        token = signToken(secret, {
           consumer: `telemetry-${id}`,
           expiresIn: CHILD_TOKEN_SECONDS,
           scopes: ["read", "telemetry", "log"],

@@ -16,16 +16,7 @@ const HEADER = Buffer.from(JSON.stringify({ alg: "HS512", typ: "JWT" })).toStrin
  * UTF-8 bytes, as in Pup). Signing is one HMAC over our own JSON, done with node:crypto so that the
  * CLI starts fast; verifying untrusted tokens is left to jose (tokens.ts).
  */
-export function signToken(secret: string, request: TokenRequest): Promise<string> {
-  try {
-    return Promise.resolve(signTokenNow(secret, request));
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}
-
-/** signToken, for callers that cannot wait (a child's environment is built synchronously). */
-export function signTokenNow(secret: string, request: TokenRequest): string {
+export function signToken(secret: string, request: TokenRequest): string {
   const { consumer, expiresIn, scopes } = request;
   if (!consumer) throw new UserError("a token needs a consumer name");
   if (!(Number.isFinite(expiresIn) && expiresIn > 0)) {

@@ -61,7 +61,7 @@ export async function localInstance(
   if (!port || secret === undefined) throw new NoInstanceError(configPath);
   const host = reachableHost(config.api?.hostname ?? "127.0.0.1");
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-  const token = await signToken(secret, { consumer: "cli", expiresIn: CLI_TOKEN_SECONDS });
+  const token = signToken(secret, { consumer: "cli", expiresIn: CLI_TOKEN_SECONDS });
   const client = new PupClient({ transport: nodeHttpTransport, ...options, baseUrl: url, token });
   return { client, url, paths };
 }

@@ -64,19 +64,25 @@ export class FileSink implements LogSink {
 
   /** Undecorated files get the lines' bytes as they came from the pipe; decorated ones a line each. */
   writeLines(lines: LogLines): boolean {
-    let ok = this.writeLinesRoute(this.options.global, lines);
+    // Made at most once, for decorated files, whichever routes need them.
+    let entries: LogEntry[] | undefined;
+    const toLines = () => {
+      entries ??= toEntries(lines);
+      return entries;
+    };
+    let ok = this.writeLinesRoute(this.options.global, lines, toLines);
     const route = this.options.routeFor(lines.processId);
-    if (route && !this.writeLinesRoute(route, lines)) ok = false;
+    if (route && !this.writeLinesRoute(route, lines, toLines)) ok = false;
     return ok;
   }
 
-  private writeLinesRoute(route: FileRoute, lines: LogLines): boolean {
+  private writeLinesRoute(route: FileRoute, lines: LogLines, entries: () => LogEntry[]): boolean {
     const file = lines.severity === "error" ? (route.stderr ?? route.stdout) : route.stdout;
     if (!file) return true;
     const appender = this.appender(file);
     if (!route.decorate) return appender.write(lines.bytes);
     let ok = true;
-    for (const entry of toEntries(lines)) {
+    for (const entry of entries()) {
       if (!appender.write(`${formatLine(entry, { decorate: true, colors: false })}\n`)) ok = false;
     }
     return ok;

@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { readSecret } from "../api/secret.ts";
-import { signToken } from "../api/tokens.ts";
+import { signToken } from "../api/sign.ts";
 import type { PluginConfig } from "../config/schema.ts";
 import type { InstanceContext, InstanceService } from "../instance/instance.ts";
 
@@ -80,7 +80,7 @@ export class PluginService implements InstanceService {
           PupPlugin?: unknown;
         };
         if (typeof module.PupPlugin !== "function") throw new Error("it does not export a class PupPlugin");
-        const token = await signToken(secret, { consumer, expiresIn: TOKEN_SECONDS });
+        const token = signToken(secret, { consumer, expiresIn: TOKEN_SECONDS });
         const instance = new (module.PupPlugin as PupPluginClass)(
           { url: config.url, options: config.options },
           address,
@@ -99,7 +99,7 @@ export class PluginService implements InstanceService {
       async () => {
         for (const plugin of this.plugins) {
           try {
-            const token = await signToken(secret, { consumer: plugin.consumer, expiresIn: TOKEN_SECONDS });
+            const token = signToken(secret, { consumer: plugin.consumer, expiresIn: TOKEN_SECONDS });
             await plugin.instance.refreshApiToken?.(token);
           } catch (err) {
             log("warn", `plugin ${plugin.name}: token refresh failed: ${(err as Error).message}`);

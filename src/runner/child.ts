@@ -26,14 +26,14 @@ function killGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
+/** Parsed commands by their text: a process restarting in a loop parses its command once. */
+const parsedCommands = new Map<string, ParsedCommand>();
+
 /**
  * Spawns `command` as the leader of a new process group, so that signals reach the whole tree
  * (a shell's children and grandchildren). When the leader exits, whatever is left of its group
  * gets SIGTERM: no process started by pup outlives it.
  */
-/** Parsed commands by their text: a process restarting in a loop parses its command once. */
-const parsedCommands = new Map<string, ParsedCommand>();
-
 export function spawnChild(spec: ChildSpec): Run {
   let parsed = parsedCommands.get(spec.command);
   if (!parsed) {

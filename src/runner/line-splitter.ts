@@ -1,33 +1,4 @@
 import { isUtf8 } from "node:buffer";
-import { StringDecoder } from "node:string_decoder";
-
-/**
- * Turns a byte stream into whole lines: chunks are joined across boundaries (including inside a
- * multi-byte character), "\r\n" and "\n" end a line, and `end()` returns a last line that had no
- * newline. Lines are never cut, however long.
- */
-export class LineSplitter {
-  private readonly decoder = new StringDecoder("utf8");
-  private rest = "";
-
-  push(chunk: Buffer | string): string[] {
-    const text = this.rest + (typeof chunk === "string" ? chunk : this.decoder.write(chunk));
-    const lines = text.split("\n");
-    this.rest = lines.pop() ?? "";
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i];
-      if (line.endsWith("\r")) lines[i] = line.slice(0, -1);
-    }
-    return lines;
-  }
-
-  end(): string | undefined {
-    const last = this.rest + this.decoder.end();
-    this.rest = "";
-    if (last === "") return undefined;
-    return last.endsWith("\r") ? last.slice(0, -1) : last;
-  }
-}
 
 /** Whole lines as UTF-8, each ending in "\n" (none has another "\n" inside), and how many. */
 export interface LineChunk {
@@ -46,12 +17,14 @@ export function countNewlines(buf: Buffer): number {
 }
 
 /**
- * The same lines as LineSplitter, without making a string of each and without copying a read:
- * a read of the pipe comes out as the bytes of the lines it completes (at most two pieces: the
+ * Turns a byte stream into whole lines: chunks are joined across boundaries (including inside a
+ * multi-byte character), "\r\n" and "\n" end a line, `end()` returns a last line that had no
+ * newline, and lines are never cut, however long. Without making a string of each line and
+ * without copying a read: a read of the pipe comes out as the bytes of the lines it completes (at most two pieces: the
  * line begun in earlier reads, joined, then the read's own whole lines, a view of it), the partial
  * last line being kept for the next read. Bytes that are valid UTF-8 without "\r" (nearly all
  * output) are passed on as they came; otherwise the lines are decoded and re-encoded exactly as
- * LineSplitter makes them ("\r\n" → "\n", invalid bytes → U+FFFD).
+ * a string decoder makes them ("\r\n" → "\n", invalid bytes → U+FFFD).
  */
 export class LineChunker {
   private rest: Buffer[] = [];

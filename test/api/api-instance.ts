@@ -48,7 +48,7 @@ export class ApiInstance {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  token(request: Partial<TokenRequest> = {}): Promise<string> {
+  async token(request: Partial<TokenRequest> = {}): Promise<string> {
     return signToken(this.secret, { consumer: "test", expiresIn: 60, ...request });
   }
 

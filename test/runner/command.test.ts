@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseCommand, splitArgv } from "../../src/runner/command.ts";
-import { LineSplitter } from "../../src/runner/line-splitter.ts";
+import { LineSplitter } from "../helpers/line-splitter.ts";
 
 test("commands without shell syntax are split into argv, quotes honoured", () => {
   assert.deepEqual(parseCommand("node server.js --port 3000"), {

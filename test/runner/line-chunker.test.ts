@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { countNewlines, type LineChunk, LineChunker, LineSplitter } from "../../src/runner/line-splitter.ts";
+import { countNewlines, type LineChunk, LineChunker } from "../../src/runner/line-splitter.ts";
+import { LineSplitter } from "../helpers/line-splitter.ts";
 
 /** The lines of the chunks, as strings. */
 function texts(chunks: LineChunk[]): string[] {

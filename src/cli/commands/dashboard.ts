@@ -12,7 +12,7 @@ export async function dashboardCommand(flags: ConfigFlags & { expireIn?: string 
   }
   return withInstance(flags, async ({ client, paths, url }) => {
     await client.state();
-    const token = await signToken(readSecret(paths.secretFile)!, {
+    const token = signToken(readSecret(paths.secretFile)!, {
       consumer: "dashboard",
       expiresIn,
       scopes: ["read", "control"],

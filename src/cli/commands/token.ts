@@ -31,7 +31,7 @@ export async function tokenCommand(flags: TokenFlags): Promise<number> {
   const scopes: Scope[] | undefined =
     flags.scope === undefined ? undefined : (await import("../../api/tokens.ts")).parseScopes(flags.scope);
   const { secretFile } = instancePaths(resolveConfigPath(flags));
-  const token = await signToken(ensureSecret(secretFile), { consumer, expiresIn, scopes });
+  const token = signToken(ensureSecret(secretFile), { consumer, expiresIn, scopes });
   if (flags.expireIn === undefined) {
     process.stderr.write(
       `pup: no --expire-in given; the token expires in ${DEFAULT_EXPIRE_IN / 86400} days\n`,
