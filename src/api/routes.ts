@@ -117,12 +117,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       },
       async (request) => {
         const { id } = request.params;
-        try {
-          await run(supervisor, id);
-        } finally {
-          // Not every effect of an action comes with an event (a stop cancelling a pending restart).
-          processList.invalidate();
-        }
+        await run(supervisor, id);
         return { data: named(supervisor, id) };
       },
     );

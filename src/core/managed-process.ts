@@ -144,7 +144,10 @@ export class ManagedProcess {
     this.deps.onStateChange(old, next, this);
   }
 
-  /** Blocking and unblocking change no state but are reported the same way. */
+  /**
+   * Changes that keep the state (block, unblock, a cancelled restart, an overrun's new run) are
+   * reported the same way.
+   */
   private touched(): void {
     this.updatedAt = this.now();
     this.deps.onStateChange(this.state, this.state, this);
@@ -204,6 +207,7 @@ export class ManagedProcess {
       }
     }
     if (this.state === ProcessState.STARTING) this.setState(ProcessState.RUNNING);
+    else if (this.state === ProcessState.RUNNING) this.touched(); // an overrun: a new pid and start
     if (this.definition.timeout !== undefined) {
       clearTimeout(this.timeoutTimer);
       this.timeoutTimer = setTimeout(() => {
@@ -283,11 +287,14 @@ export class ManagedProcess {
     }
   }
 
-  private cancelPendingRestart(): void {
-    if (this.restartTimer && "cancel" in this.restartTimer) this.restartTimer.cancel();
+  /** Returns whether a restart was pending. */
+  private cancelPendingRestart(): boolean {
+    if (this.restartTimer === undefined) return false;
+    if ("cancel" in this.restartTimer) this.restartTimer.cancel();
     else clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     this.pendingRestartReason = undefined;
+    return true;
   }
 
   /**
@@ -295,8 +302,12 @@ export class ManagedProcess {
    * group, wait `terminateTimeout`, send SIGKILL. Resolves once everything has exited.
    */
   async stop(reason: StopReason): Promise<void> {
-    if (reason !== "timeout" && reason !== "scheduled") this.cancelPendingRestart();
-    if (this.runs.size === 0) return;
+    const cancelled = reason !== "timeout" && reason !== "scheduled" && this.cancelPendingRestart();
+    if (this.runs.size === 0) {
+      // Not running: the restart that will not come is the only change to report.
+      if (cancelled) this.touched();
+      return;
+    }
     const runs = [...this.runs];
     const allExited = Promise.all(runs.map((r) => r.exited)).then(() => true);
     if (this.state === ProcessState.STOPPING) {

@@ -179,8 +179,11 @@ export class Supervisor {
     return this.changes;
   }
 
-  /** Sample usage if the last sample is older than the sampling interval. */
-  private freshUsage(): void {
+  /**
+   * Sample usage if the last sample is older than the sampling interval (list and get do this;
+   * a cache of the list calls it before comparing revisions).
+   */
+  refreshUsage(): void {
     const interval = this.options.sampleIntervalMs ?? 1000;
     if (interval > 0 && performance.now() - this.lastSample >= interval) this.sampleUsage();
   }
@@ -229,7 +232,7 @@ export class Supervisor {
 
   /** Every process: a cluster's entry, then its instances. */
   list(): ProcessEntry[] {
-    this.freshUsage();
+    this.refreshUsage();
     const entries: ProcessEntry[] = [];
     for (const group of this.groups) {
       entries.push({ status: this.groupInfo(group), config: group.config });
@@ -247,7 +250,7 @@ export class Supervisor {
 
   get(id: string): ProcessEntry {
     const { group, member } = this.lookup(id);
-    this.freshUsage();
+    this.refreshUsage();
     return { status: member ? member.info() : this.groupInfo(group), config: group.config };
   }
 

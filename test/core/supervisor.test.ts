@@ -55,6 +55,17 @@ describe("restart policies", () => {
     for (const gap of gaps) assert.ok(gap < 100, `restart gap ${gap.toFixed(1)} ms`);
   });
 
+  test("a stop that cancels a pending restart is reported and moves the revision", async () => {
+    const h = harness([{ id: "later", cmd: "sh -c 'exit 1'", autostart: true, restartDelayMs: 60_000 }]);
+    await waitFor(() => h.status("later").pendingRestartReason === "restart", "a pending restart");
+    const revision = h.supervisor.revision;
+    const reported = h.changes.length;
+    await h.supervisor.stopProcess("later");
+    assert.equal(h.status("later").pendingRestartReason, undefined);
+    assert.ok(h.supervisor.revision > revision, "the revision moved");
+    assert.ok(h.changes.length > reported, "a status change was reported");
+  });
+
   test("restartLimit 2 ends EXHAUSTED after exactly 2 restarts, and a manual start resets the count", async () => {
     const h = harness([
       { id: "limited", cmd: "sh -c 'echo run; exit 3'", autostart: true, restartDelayMs: 0, restartLimit: 2 },
