@@ -6,7 +6,7 @@ import type { Logger } from "../logs/logger.ts";
 import { processLog } from "../logs/logger.ts";
 import { spawnChild } from "../runner/child.ts";
 import type { Reaper } from "../runner/reaper.ts";
-import type { OutputHandler } from "../runner/types.ts";
+import type { OutputHandler, OutputStream } from "../runner/types.ts";
 import { spawnWorker } from "../runner/worker.ts";
 import { type ChildDefinition, childDefinitions, childEnvironment } from "./definitions.ts";
 import { FileWatcher } from "./file-watcher.ts";
@@ -74,24 +74,17 @@ export class Supervisor {
 
   private createProcess(def: ChildDefinition): ManagedProcess {
     const { logger, storage } = this.options;
+    /** Where a child's output comes from: the same for a line and for lines read together. */
+    const origin = (stream: OutputStream) =>
+      ({
+        severity: stream === "stderr" ? "error" : "log",
+        category: stream,
+        processId: def.id,
+        timeStamp: Date.now(),
+      }) as const;
     const output: OutputHandler = {
-      line: (stream, text) =>
-        logger.write({
-          severity: stream === "stderr" ? "error" : "log",
-          category: stream,
-          text,
-          processId: def.id,
-          timeStamp: Date.now(),
-        }),
-      lines: (stream, bytes, count) =>
-        logger.writeLines({
-          severity: stream === "stderr" ? "error" : "log",
-          category: stream,
-          processId: def.id,
-          timeStamp: Date.now(),
-          bytes,
-          count,
-        }),
+      line: (stream, text) => logger.write({ ...origin(stream), text }),
+      lines: (stream, bytes, count) => logger.writeLines({ ...origin(stream), bytes, count }),
       drained: () => logger.drained(),
     };
     const launch = (out: OutputHandler) => {
