@@ -1,6 +1,8 @@
 import { Cron } from "croner";
 import { z } from "zod";
 import { DEFAULT_TERMINATE_GRACE_PERIOD, DEFAULT_TERMINATE_TIMEOUT } from "./defaults.ts";
+import { dependencyProblems } from "./dependencies.ts";
+import { idClashes, isReservedId } from "./identity.ts";
 
 /**
  * The single definition of pup's configuration format. The TypeScript types, the validator and
@@ -19,12 +21,15 @@ const identifier = (what: string) =>
 export function cronProblem(pattern: string): string | undefined {
   const fields = pattern.trim().split(/\s+/).length;
   if (fields !== 5 && fields !== 6) return `expected a cron expression of 5 or 6 fields, got ${fields}`;
+  let job: Cron;
   try {
-    new Cron(pattern, { paused: true }).stop();
-    return undefined;
+    job = new Cron(pattern, { paused: true });
   } catch (err) {
     return `invalid cron expression "${pattern}": ${(err as Error).message}`;
   }
+  const next = job.nextRun();
+  job.stop();
+  return next === null ? `cron expression "${pattern}" never fires` : undefined;
 }
 
 const cronExpression = z
@@ -36,6 +41,73 @@ const cronExpression = z
   .describe("cron expression: 5 fields, or 6 with seconds first");
 
 const seconds = (what: string) => z.number().min(0).describe(`${what}, in seconds`);
+
+/** Text handed to the operating system (a command, a path, a variable): a NUL byte cannot pass. */
+const systemText = (description: string) =>
+  z
+    .string()
+    .refine((value) => !value.includes("\0"), "must not contain a NUL character")
+    .describe(description);
+
+const milliseconds = (description: string) => z.number().int().min(0).describe(description);
+
+/** `host:port`, where the port may be `{port}` (the cluster instance's own port). */
+const TCP_TARGET = /^(\[[0-9a-fA-F:.]+\]|[^\s:/]+):(\{port\}|[0-9]{1,5})$/;
+
+export const healthcheckSchema = z
+  .strictObject({
+    http: z
+      .string()
+      .refine((value) => {
+        try {
+          const url = new URL(value.replaceAll("{port}", "1"));
+          return url.protocol === "http:" || url.protocol === "https:";
+        } catch {
+          return false;
+        }
+      }, "expected an http:// or https:// URL ({port} stands for the instance's port)")
+      .optional()
+      .describe("probe: a GET to this URL answered 2xx/3xx within timeoutMs; {port} is PUP_CLUSTER_PORT"),
+    tcp: z
+      .string()
+      .regex(TCP_TARGET, 'expected "host:port" ({port} stands for the instance\'s port)')
+      .optional()
+      .describe(
+        'probe: a TCP connection to "host:port" accepted within timeoutMs; {port} is PUP_CLUSTER_PORT',
+      ),
+    cmd: systemText(
+      "probe: a command that exits 0 within timeoutMs (run in the process's cwd and environment)",
+    )
+      .refine((value) => value.trim() !== "", "must not be blank")
+      .optional(),
+    intervalMs: z.number().int().min(100).default(10_000).describe("time between probes, ms (default 10000)"),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(3000)
+      .describe("a probe that takes longer fails, ms (default 3000)"),
+    retries: z
+      .number()
+      .int()
+      .min(1)
+      .default(3)
+      .describe("consecutive failures that make the process unhealthy (default 3)"),
+    startPeriodMs: milliseconds("failures in this long after a start do not count, ms (default 0)").default(
+      0,
+    ),
+    restart: z.boolean().default(true).describe("restart the process when it turns unhealthy (default true)"),
+  })
+  .superRefine((value, ctx) => {
+    const probes = [value.http, value.tcp, value.cmd].filter((p) => p !== undefined).length;
+    if (probes !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        message: `exactly one of "http", "tcp" and "cmd" is required, got ${probes === 0 ? "none" : probes}`,
+      });
+    }
+  })
+  .describe("health checks: how pup probes that the process works (SPEC §8.1)");
 
 const rotation = {
   maxFileSizeMb: z
@@ -116,15 +188,23 @@ export const clusterSchema = z
 export const processSchema = z
   .strictObject({
     id: identifier("process id"),
-    cmd: z.string().min(1).optional().describe("command line; shell syntax works"),
+    cmd: systemText("command line; shell syntax works")
+      .refine((value) => value.trim() !== "", "must not be blank")
+      .optional(),
     worker: z
       .array(z.string())
       .min(1)
       .optional()
       .describe("a JavaScript file run as a worker thread of the instance, then its arguments"),
-    cwd: z.string().optional().describe("working directory (default: the configuration's folder)"),
-    env: z.record(z.string(), z.string()).optional().describe("added to the inherited environment"),
-    path: z.string().optional().describe("appended to PATH"),
+    cwd: systemText("working directory (default: the configuration's folder)").optional(),
+    env: z
+      .record(
+        z.string().regex(/^[^=\0]+$/, 'a variable name must not be empty nor contain "=" or a NUL character'),
+        systemText("value"),
+      )
+      .optional()
+      .describe("added to the inherited environment"),
+    path: systemText("appended to PATH").optional(),
     pidFile: z.string().optional().describe("file that holds the child's pid while it runs"),
     timeout: z.number().min(1).optional().describe("stop the process when it has run this many seconds"),
     overrun: z
@@ -146,6 +226,22 @@ export const processSchema = z
       .default(10_000)
       .describe("delay before an automatic restart, ms"),
     restartLimit: z.number().int().min(0).optional().describe("automatic restarts allowed before EXHAUSTED"),
+    restartBackoffMaxMs: milliseconds(
+      "each consecutive automatic restart doubles the delay from restartDelayMs, up to this many ms",
+    ).optional(),
+    restartResetMs: milliseconds(
+      "after this many ms RUNNING (and healthy, if checked), backoff and the restartLimit count start over",
+    ).optional(),
+    healthcheck: healthcheckSchema.optional(),
+    maxMemoryMb: z
+      .number()
+      .positive()
+      .optional()
+      .describe("restart the process when its memory (with its descendants) stays above this many MiB"),
+    dependsOn: z
+      .array(z.string().min(1))
+      .optional()
+      .describe("ids that must be RUNNING (and healthy, if checked) before this process autostarts"),
     terminate: cronExpression.optional().describe("stop on this cron schedule"),
     terminateGracePeriod: seconds("wait for the process to exit by itself before SIGTERM").optional(),
     terminateTimeout: seconds("after SIGTERM, wait this long before SIGKILL").optional(),
@@ -159,6 +255,28 @@ export const processSchema = z
       ctx.addIssue({
         code: "custom",
         message: `exactly one of "cmd" and "worker" is required, got ${both ? "both" : "neither"}`,
+      });
+    }
+    if (isReservedId(value.id)) {
+      ctx.addIssue({ code: "custom", path: ["id"], message: `"${value.id}" is reserved; choose another id` });
+    }
+    if (
+      value.restartBackoffMaxMs !== undefined &&
+      value.restartDelayMs !== undefined &&
+      value.restartBackoffMaxMs < value.restartDelayMs
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["restartBackoffMaxMs"],
+        message: `must be at least restartDelayMs (${value.restartDelayMs})`,
+      });
+    }
+    const usesPort = [value.healthcheck?.http, value.healthcheck?.tcp].some((t) => t?.includes("{port}"));
+    if (usesPort && value.cluster?.startPort === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["healthcheck"],
+        message: "{port} needs cluster.startPort (it stands for each instance's PUP_CLUSTER_PORT)",
       });
     }
   })
@@ -217,20 +335,26 @@ export const configSchema = z
     ),
   })
   .superRefine((value, ctx) => {
-    const seen = new Map<string, number>();
-    value.processes.forEach((proc, index) => {
-      const key = proc.id.toLowerCase();
-      const first = seen.get(key);
-      if (first !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["processes", index, "id"],
-          message: `duplicate process id "${proc.id}" (processes[${first}] has it already; ids are case-insensitive)`,
-        });
-      } else {
-        seen.set(key, index);
-      }
-    });
+    for (const clash of idClashes(value.processes)) {
+      const own = value.processes[clash.index];
+      const what =
+        clash.id === own.id ? `duplicate process id "${clash.id}"` : `cluster instance id "${clash.id}"`;
+      ctx.addIssue({
+        code: "custom",
+        path: ["processes", clash.index, "id"],
+        message: `${what}: ${clash.with} has it already (ids are case-insensitive)`,
+      });
+    }
+    for (const problem of dependencyProblems(value.processes)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["processes", problem.index, "dependsOn"],
+        message:
+          problem.kind === "unknown"
+            ? `"${problem.id}" depends on unknown process "${problem.dependency}"`
+            : `dependency cycle: ${problem.path.join(" -> ")}`,
+      });
+    }
   })
   .describe("pup configuration");
 
@@ -241,6 +365,7 @@ export type ProcessConfigInput = z.input<typeof processSchema>;
 export type GlobalLoggerConfig = z.output<typeof globalLoggerSchema>;
 export type ProcessLoggerConfig = z.output<typeof processLoggerSchema>;
 export type ClusterConfig = z.output<typeof clusterSchema>;
+export type HealthcheckConfig = z.output<typeof healthcheckSchema>;
 export type WatcherConfig = z.output<typeof watcherSchema>;
 export type ApiConfig = z.output<typeof apiSchema>;
 export type PluginConfig = z.output<typeof pluginSchema>;
