@@ -1,4 +1,5 @@
 import path from "node:path";
+import { memberId } from "../config/identity.ts";
 import type { ProcessConfig, PupConfig } from "../config/schema.ts";
 import type { ProcessDefinition } from "./managed-process.ts";
 
@@ -27,7 +28,11 @@ export function childDefinitions(
       watch: config.watch,
       restartDelayMs: config.restartDelayMs,
       restartLimit: config.restartLimit,
+      restartBackoffMaxMs: config.restartBackoffMaxMs,
     },
+    healthcheck: config.healthcheck,
+    restartResetMs: config.restartResetMs,
+    maxMemoryMb: config.maxMemoryMb,
     overrun: config.overrun,
     timeout: config.timeout,
     terminateGracePeriod: config.terminateGracePeriod ?? global.terminateGracePeriod,
@@ -40,7 +45,7 @@ export function childDefinitions(
   const { instances, startPort } = config.cluster;
   return Array.from({ length: instances }, (_, n) => ({
     ...base,
-    id: `${config.id}-${n + 1}`,
+    id: memberId(config.id, n),
     pidFile: base.pidFile ? `${base.pidFile}.${n + 1}` : undefined,
     clusterInstance: n,
     clusterPort: startPort !== undefined ? startPort + n : undefined,

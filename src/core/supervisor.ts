@@ -1,6 +1,8 @@
 import { EventEmitter } from "node:events";
 import path from "node:path";
 import { BlockedError, UnknownProcessError } from "../common/errors.ts";
+import { after, type Timer } from "../common/timers.ts";
+import { idsOf } from "../config/identity.ts";
 import { type ProcessConfig, type PupConfig, watcherSchema } from "../config/schema.ts";
 import type { Logger } from "../logs/logger.ts";
 import { processLog } from "../logs/logger.ts";
@@ -10,7 +12,8 @@ import type { OutputHandler, OutputStream } from "../runner/types.ts";
 import { spawnWorker } from "../runner/worker.ts";
 import { type ChildDefinition, childDefinitions, childEnvironment } from "./definitions.ts";
 import { FileWatcher } from "./file-watcher.ts";
-import { ManagedProcess } from "./managed-process.ts";
+import { combinedHealth, HealthMonitor, probeFor } from "./health.ts";
+import { ManagedProcess, type StartResult } from "./managed-process.ts";
 import { ResourceSampler } from "./resource-sampler.ts";
 import { nextRunIso, Schedules } from "./scheduler.ts";
 import { combinedState } from "./states.ts";
@@ -30,6 +33,8 @@ export interface SupervisorOptions {
    * sampling to explicit `sampleUsage()` calls. An instance nobody asks does no sampling at all.
    */
   sampleIntervalMs?: number;
+  /** How often processes with `maxMemoryMb` are sampled (SPEC §8.3: at least every 5 s). */
+  memorySampleMs?: number;
 }
 
 /** The processes pup runs for one configured process: one, or the instances of a cluster. */
@@ -40,10 +45,12 @@ interface Group {
   members: ManagedProcess[];
 }
 
+const DEFAULT_MEMORY_SAMPLE_MS = 2000;
+
 /**
  * The supervising core and its programmatic facade: the CLI, the REST API and plugins act on
- * processes only through these methods. Triggers (autostart, cron, file changes) call the same
- * methods; each process decides for itself what follows an exit.
+ * processes only through these methods. Triggers (autostart, cron, file changes, dependencies)
+ * call the same methods; each process decides for itself what follows an exit.
  */
 export class Supervisor {
   readonly events = new EventEmitter<CoreEvents>();
@@ -53,6 +60,9 @@ export class Supervisor {
   private readonly watchers: FileWatcher[] = [];
   private readonly sampler = new ResourceSampler();
   private lastSample = Number.NEGATIVE_INFINITY;
+  private memoryTimer: Timer | undefined;
+  /** Autostarted groups waiting for their dependencies (SPEC §8.4). */
+  private readonly waiting = new Set<Group>();
   private terminating: Promise<void> | undefined;
   /** The instance's environment, copied once: reading process.env costs a call per variable. */
   private readonly baseEnvironment: NodeJS.ProcessEnv;
@@ -73,7 +83,7 @@ export class Supervisor {
   }
 
   private createProcess(def: ChildDefinition): ManagedProcess {
-    const { logger, storage } = this.options;
+    const { logger } = this.options;
     /** Where a child's output comes from: the same for a line and for lines read together. */
     const origin = (stream: OutputStream) =>
       ({
@@ -87,81 +97,155 @@ export class Supervisor {
       lines: (stream, bytes, count) => logger.writeLines({ ...origin(stream), bytes, count }),
       drained: () => logger.drained(),
     };
-    const launch = (out: OutputHandler) => {
-      const env = childEnvironment(def, this.baseEnvironment, {
-        PUP_TEMP_STORAGE: storage.temp,
-        PUP_DATA_STORAGE: storage.data,
-        ...this.options.childVariables?.(def.id),
-      });
-      if (def.type === "worker") {
-        return spawnWorker({
-          worker: def.config.worker!,
-          cwd: def.cwd,
-          scriptDir: this.options.configDir,
-          env,
-          output: out,
-        });
-      }
-      return spawnChild({
-        command: def.config.cmd!,
-        cwd: def.cwd,
-        env,
-        output: out,
-        reaper: this.options.reaper,
-      });
-    };
+    const log = processLog(logger, def.id);
+    const check = def.healthcheck;
     return new ManagedProcess(def, {
-      log: processLog(logger, def.id),
-      launch,
+      log,
+      launch: (out) => this.launch(def, out),
       output,
       onStateChange: (old, now, proc) => {
         this.changes++;
         this.events.emit("process_status_changed", { old, new: now, status: proc.info() });
+        if (this.waiting.size > 0) this.startWaiting();
       },
+      onHealthChange: (old, now, reason) => {
+        this.events.emit("process_health_changed", { id: def.id, old, new: now, reason });
+        if (now !== "starting" || old !== null) log("info", "health", `health: ${now} (${reason})`);
+      },
+      watchHealth: check
+        ? (onResult) => {
+            const probe = probeFor(check, {
+              port: def.clusterPort,
+              cwd: def.cwd,
+              env: () => this.environment(def),
+            });
+            const monitor = new HealthMonitor(probe, check, onResult);
+            monitor.start();
+            return monitor;
+          }
+        : undefined,
     });
   }
 
-  /** Arm the triggers: autostart, cron schedules, file watchers, resource sampling. */
-  start(): void {
-    const { logger, config, configDir } = this.options;
-    for (const group of this.groups) {
-      const { config: proc } = group;
-      if (proc.cron) {
-        const job = this.schedules.add(proc.cron, () => {
-          this.events.emit("process_scheduled", { id: group.id, nextRun: nextRunIso(job) });
-          logger.log("info", "scheduler", `cron ${proc.cron}: starting`, group.id);
-          for (const m of group.members) m.start("cron");
-        });
-        logger.log(
-          "info",
-          "scheduler",
-          `scheduled (cron ${proc.cron}); next start ${nextRunIso(job)}`,
-          group.id,
-        );
-      }
-      if (proc.terminate) {
-        const job = this.schedules.add(proc.terminate, () => {
-          this.events.emit("process_scheduled_terminate", { id: group.id, nextRun: nextRunIso(job) });
-          logger.log("info", "scheduler", `terminate schedule ${proc.terminate}: stopping`, group.id);
-          for (const m of group.members) void m.stop("scheduled");
-        });
-      }
-      if (proc.watch && proc.watch.length > 0) {
-        const watcher = new FileWatcher({
-          paths: proc.watch.map((p) => path.resolve(configDir, p)),
-          settings: config.watcher ?? watcherSchema.parse({}),
-          onChange: (file) => {
-            this.events.emit("process_watch", { id: group.id, path: file });
-            logger.log("info", "watcher", `${file} changed: restarting`, group.id);
-            for (const m of group.members) void m.restart("watch");
-          },
-          onError: (message) => logger.log("warn", "watcher", message, group.id),
-        });
-        watcher.start();
-        this.watchers.push(watcher);
-      }
-      if (proc.autostart) for (const m of group.members) m.start("autostart");
+  private environment(def: ChildDefinition): NodeJS.ProcessEnv {
+    const { storage } = this.options;
+    return childEnvironment(def, this.baseEnvironment, {
+      PUP_TEMP_STORAGE: storage.temp,
+      PUP_DATA_STORAGE: storage.data,
+      ...this.options.childVariables?.(def.id),
+    });
+  }
+
+  private launch(def: ChildDefinition, output: OutputHandler) {
+    const env = this.environment(def);
+    if (def.type === "worker") {
+      return spawnWorker({
+        worker: def.config.worker!,
+        cwd: def.cwd,
+        scriptDir: this.options.configDir,
+        env,
+        output,
+      });
     }
+    return spawnChild({
+      command: def.config.cmd!,
+      cwd: def.cwd,
+      env,
+      output,
+      reaper: this.options.reaper,
+      leftoverTimeoutMs: def.terminateTimeout * 1000,
+      note: (severity, text) => this.options.logger.log(severity, "finished", text, def.id),
+    });
+  }
+
+  /** Arm the triggers: autostart (in dependency order), cron schedules, file watchers, memory limits. */
+  start(): void {
+    for (const group of this.groups) {
+      this.armSchedules(group);
+      this.armWatcher(group);
+      if (!group.config.autostart) continue;
+      if ((group.config.dependsOn ?? []).length > 0) {
+        this.waiting.add(group);
+        const deps = group.config.dependsOn!.join(", ");
+        this.options.logger.log("info", "starting", `waiting for ${deps} before the autostart`, group.id);
+      } else {
+        for (const m of group.members) void m.start("autostart");
+      }
+    }
+    this.startWaiting();
+    if (this.groups.some((g) => g.config.maxMemoryMb !== undefined)) this.armMemorySampling();
+  }
+
+  private armSchedules(group: Group): void {
+    const { logger } = this.options;
+    const { config: proc } = group;
+    if (proc.cron) {
+      const job = this.schedules.add(proc.cron, () => {
+        this.events.emit("process_scheduled", { id: group.id, nextRun: nextRunIso(job) });
+        logger.log("info", "scheduler", `cron ${proc.cron}: starting`, group.id);
+        for (const m of group.members) void m.start("cron");
+      });
+      logger.log(
+        "info",
+        "scheduler",
+        `scheduled (cron ${proc.cron}); next start ${nextRunIso(job)}`,
+        group.id,
+      );
+    }
+    if (proc.terminate) {
+      const job = this.schedules.add(proc.terminate, () => {
+        this.events.emit("process_scheduled_terminate", { id: group.id, nextRun: nextRunIso(job) });
+        logger.log("info", "scheduler", `terminate schedule ${proc.terminate}: stopping`, group.id);
+        for (const m of group.members) void m.stop("scheduled");
+      });
+    }
+  }
+
+  private armWatcher(group: Group): void {
+    const { logger, config, configDir } = this.options;
+    const { config: proc } = group;
+    if (!proc.watch || proc.watch.length === 0) return;
+    const watcher = new FileWatcher({
+      paths: proc.watch.map((p) => path.resolve(configDir, p)),
+      settings: config.watcher ?? watcherSchema.parse({}),
+      onChange: (file) => {
+        this.events.emit("process_watch", { id: group.id, path: file });
+        logger.log("info", "watcher", `${file} changed: restarting`, group.id);
+        for (const m of group.members) void m.restart("watch");
+      },
+      onError: (message) => logger.log("warn", "watcher", message, group.id),
+    });
+    watcher.start();
+    this.watchers.push(watcher);
+  }
+
+  /** Start the waiting groups whose dependencies are all RUNNING (and healthy, if checked). */
+  private startWaiting(): void {
+    if (this.terminating) return;
+    const ids = idsOf(this.groups.map((g) => g.config));
+    for (const group of [...this.waiting]) {
+      const ready = (group.config.dependsOn ?? []).every((dep) => {
+        const target = ids.get(dep.toLowerCase());
+        if (!target) return false;
+        const members = this.lookup(target.process.id).group.members;
+        const named = target.index === undefined ? members : [members[target.index]];
+        return named.every((m) => m.isReady);
+      });
+      if (!ready) continue;
+      this.waiting.delete(group);
+      this.options.logger.log("info", "starting", "dependencies ready", group.id);
+      for (const m of group.members) void m.start("dependencies");
+    }
+  }
+
+  /** Only processes with `maxMemoryMb` need samples on a clock; others are sampled when someone looks. */
+  private armMemorySampling(): void {
+    const interval = this.options.memorySampleMs ?? DEFAULT_MEMORY_SAMPLE_MS;
+    const tick = () => {
+      this.sampleUsage();
+      this.memoryTimer = after(interval, tick, { unref: true });
+    };
+    this.memoryTimer = after(interval, tick, { unref: true });
   }
 
   /**
@@ -215,6 +299,8 @@ export class Supervisor {
         .sort()
         .at(-1)!,
     };
+    const health = combinedHealth(infos.map((i) => i.health));
+    if (health) info.health = health;
     const running = infos.filter((i) => i.rss !== undefined);
     if (running.length > 0) {
       info.cpu = Math.round(running.reduce((n, i) => n + (i.cpu ?? 0), 0) * 10) / 10;
@@ -259,10 +345,10 @@ export class Supervisor {
   }
 
   /** Start; blocked processes refuse (409), except that `all` just skips them. Running ones are left as they are. */
-  startProcess(id: string): void {
+  async startProcess(id: string): Promise<StartResult[]> {
     const targets = this.targets(id);
     if (id.toLowerCase() !== "all" && targets.every((t) => t.isBlocked)) throw new BlockedError(id);
-    for (const t of targets) t.start("manual");
+    return Promise.all(targets.map((t) => t.start("manual")));
   }
 
   /** Stop, and stay stopped; resolves once every targeted process has exited. */
@@ -270,10 +356,10 @@ export class Supervisor {
     await Promise.all(this.targets(id).map((t) => t.stop("manual")));
   }
 
-  async restartProcess(id: string): Promise<void> {
+  async restartProcess(id: string): Promise<StartResult[]> {
     const targets = this.targets(id);
     if (id.toLowerCase() !== "all" && targets.every((t) => t.isBlocked)) throw new BlockedError(id);
-    await Promise.all(targets.filter((t) => !t.isBlocked).map((t) => t.restart("restart")));
+    return Promise.all(targets.filter((t) => !t.isBlocked).map((t) => t.restart("restart")));
   }
 
   blockProcess(id: string): void {
@@ -301,6 +387,8 @@ export class Supervisor {
       this.events.emit("terminating", { reason });
       this.terminating = (async () => {
         this.schedules.stopAll();
+        this.memoryTimer?.cancel();
+        this.waiting.clear();
         const members = [...this.allMembers()];
         for (const m of members) m.block(true);
         await Promise.all([

@@ -1,5 +1,6 @@
 import type { ProcessConfig } from "../config/schema.ts";
 import type { LogEntry } from "../logs/entry.ts";
+import type { Health } from "./health.ts";
 
 export type ProcessType = "process" | "worker" | "cluster";
 
@@ -17,6 +18,10 @@ export interface ProcessInfo {
   restarts: number;
   updated: string;
   pendingRestartReason?: string;
+  /** ISO time of the pending automatic restart. */
+  nextRestart?: string;
+  /** With a healthcheck, while running (SPEC §8.1). */
+  health?: Health;
   telemetry?: Telemetry;
   /** Percent of one core, the process and all its descendants. */
   cpu?: number;
@@ -44,6 +49,7 @@ export interface CoreEvents {
   process_scheduled_terminate: [{ id: string; nextRun: string | null }];
   process_watch: [{ id: string; path: string }];
   process_telemetry: [Telemetry];
+  process_health_changed: [{ id: string; old: Health | null; new: Health; reason: string }];
   log: [LogEntry];
   terminating: [{ reason: string }];
   ipc: [{ sender: string; target: string; event: string; eventData: unknown }];

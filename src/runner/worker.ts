@@ -48,21 +48,26 @@ export function spawnWorker(spec: WorkerSpec): Run {
     const spawnError = `${file} is TypeScript: install the "tsx" package to run TypeScript workers`;
     return failedRun(spawnError);
   }
-  const worker = new Worker(bootstrap ?? file, {
-    eval: bootstrap !== undefined,
-    argv: args,
-    env: spec.env,
-    stdout: true,
-    stderr: true,
-  });
+  let worker: Worker;
+  try {
+    worker = new Worker(bootstrap ?? file, {
+      eval: bootstrap !== undefined,
+      argv: args,
+      env: spec.env,
+      stdout: true,
+      stderr: true,
+    });
+  } catch (err) {
+    return failedRun(`cannot start worker ${file}: ${(err as Error).message}`);
+  }
   const started = new Promise<void>((resolve, reject) => {
     worker.once("online", resolve);
     worker.once("error", reject);
   });
   started.catch(() => {});
   const outputs = Promise.all([
-    pipeLines(worker.stdout, "stdout", spec.output),
-    pipeLines(worker.stderr, "stderr", spec.output),
+    pipeLines(worker.stdout, "stdout", spec.output).done,
+    pipeLines(worker.stderr, "stderr", spec.output).done,
   ]);
   let terminatedBy: NodeJS.Signals | null = null;
   worker.on("error", (err) => {

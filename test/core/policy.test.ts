@@ -2,11 +2,14 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   afterExit,
-  checkStart,
+  decideStart,
   type ExitFacts,
   effectiveRestart,
   exitState,
   type RestartPolicy,
+  restartDelay,
+  type StartReason,
+  strongerStop,
 } from "../../src/core/policy.ts";
 import { canTransition, combinedState, ProcessState, stateName } from "../../src/core/states.ts";
 
@@ -126,25 +129,69 @@ describe("policy", () => {
     );
   });
 
-  test("starts: blocked refuses everything; running refuses unless a cron start with overrun", () => {
-    assert.deepEqual(checkStart({ reason: "manual", blocked: true, active: false, overrun: false }), {
-      ok: false,
-      why: "blocked",
-    });
-    assert.deepEqual(checkStart({ reason: "manual", blocked: false, active: true, overrun: true }), {
-      ok: false,
-      why: "running",
-    });
-    assert.deepEqual(checkStart({ reason: "cron", blocked: false, active: true, overrun: false }), {
-      ok: false,
-      why: "running",
-    });
-    assert.deepEqual(checkStart({ reason: "cron", blocked: false, active: true, overrun: true }), {
-      ok: true,
-    });
-    assert.deepEqual(checkStart({ reason: "auto-restart", blocked: false, active: false, overrun: false }), {
-      ok: true,
-    });
+  test("starts: guarded by state; blocked refuses; cron with overrun adds a run; a start while stopping waits", () => {
+    const { RUNNING, STOPPING, STARTING, FINISHED, EXHAUSTED, CREATED } = ProcessState;
+    const start = (reason: StartReason, state: number, blocked = false, overrun = false) =>
+      decideStart({ reason, state, blocked, overrun });
+    assert.deepEqual(start("manual", FINISHED, true), { action: "refuse", why: "blocked" });
+    for (const state of [CREATED, FINISHED, EXHAUSTED, ProcessState.ERRORED]) {
+      assert.deepEqual(start("auto-restart", state), { action: "launch" });
+    }
+    assert.deepEqual(start("manual", RUNNING, false, true), { action: "refuse", why: "running" });
+    assert.deepEqual(start("cron", RUNNING), { action: "refuse", why: "running" });
+    assert.deepEqual(start("cron", RUNNING, false, true), { action: "overrun" });
+    // A cron start while stopping never adds a run that the stop would not signal.
+    assert.deepEqual(start("cron", STOPPING, false, true), { action: "refuse", why: "running" });
+    assert.deepEqual(start("cron", STARTING, false, true), { action: "refuse", why: "running" });
+    assert.deepEqual(start("manual", STOPPING), { action: "after-stop" });
+    assert.deepEqual(start("autostart", STOPPING), { action: "refuse", why: "running" });
+  });
+
+  test("backoff doubles from restartDelayMs up to the cap; without a cap the delay is constant", () => {
+    const capped = policy({ restart: "always", restartDelayMs: 100, restartBackoffMaxMs: 1600 });
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5, 60].map((n) => restartDelay(capped, n)),
+      [100, 200, 400, 800, 1600, 1600, 1600],
+    );
+    assert.equal(restartDelay(policy({ restartDelayMs: 100 }), 7), 100);
+    assert.equal(restartDelay(policy({ restartDelayMs: 0, restartBackoffMaxMs: 1000 }), 3), 0);
+    const decision = afterExit({ policy: capped, facts: facts({ code: 1 }), blocked: false, restarts: 3 });
+    assert.deepEqual(decision, { action: "restart", delayMs: 800, counts: true });
+  });
+
+  test("a stop for health or memory restarts at once and counts, whatever the restart policy", () => {
+    for (const stopReason of ["unhealthy", "memory"] as const) {
+      assert.deepEqual(
+        afterExit({ policy: policy(), facts: facts({ stopReason }), blocked: false, restarts: 0 }),
+        {
+          action: "restart",
+          delayMs: 0,
+          counts: true,
+        },
+      );
+      assert.deepEqual(
+        afterExit({
+          policy: policy({ restartLimit: 2 }),
+          facts: facts({ stopReason }),
+          blocked: false,
+          restarts: 2,
+        }),
+        { action: "exhaust" },
+      );
+      assert.deepEqual(
+        afterExit({ policy: policy(), facts: facts({ stopReason }), blocked: true, restarts: 0 }),
+        {
+          action: "stay",
+        },
+      );
+    }
+  });
+
+  test("the last command wins: a manual stop or the shutdown outranks other stops", () => {
+    assert.equal(strongerStop("restart", "manual"), "manual");
+    assert.equal(strongerStop("manual", "restart"), "manual");
+    assert.equal(strongerStop("scheduled", "terminating"), "terminating");
+    assert.equal(strongerStop(null, "watch"), "watch");
   });
 });
 

@@ -186,7 +186,7 @@ describe("block, unblock, restart", () => {
     await h.waitState("b", ERRORED);
     h.supervisor.blockProcess("b");
     assert.equal(h.status("b").blocked, true);
-    assert.throws(() => h.supervisor.startProcess("b"), BlockedError);
+    await assert.rejects(h.supervisor.startProcess("b"), BlockedError);
     await assert.rejects(h.supervisor.restartProcess("b"), BlockedError);
     await sleep(400);
     assert.equal(h.count("b", STARTING), 1, "the pending automatic restart was cancelled");
@@ -211,7 +211,7 @@ describe("block, unblock, restart", () => {
   test("unknown ids are refused", async () => {
     const h = harness([{ id: "x", cmd: "sleep 1" }]);
     assert.throws(() => h.supervisor.get("nope"), UnknownProcessError);
-    assert.throws(() => h.supervisor.startProcess("nope"), UnknownProcessError);
+    await assert.rejects(h.supervisor.startProcess("nope"), UnknownProcessError);
     assert.equal(h.supervisor.get("X").status.id, "x", "ids are case-insensitive");
   });
 });
