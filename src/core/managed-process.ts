@@ -653,8 +653,12 @@ export class ManagedProcess {
     const was = this.health.health;
     this.setHealth(next, result.ok ? "probe succeeded" : result.error);
     if (next.health === was) return;
-    if (next.health === "healthy") this.armReset();
-    else this.resetTimer?.cancel();
+    if (next.health === "healthy") {
+      this.deps.log("info", "health", was === "starting" ? "healthy" : "healthy again");
+      this.armReset();
+    } else {
+      this.resetTimer?.cancel();
+    }
     if (next.health !== "unhealthy") return;
     if (!check.restart) {
       this.deps.log("warn", "health", `unhealthy: ${next.lastError}`);

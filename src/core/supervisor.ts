@@ -110,7 +110,6 @@ export class Supervisor {
       },
       onHealthChange: (old, now, reason) => {
         this.events.emit("process_health_changed", { id: def.id, old, new: now, reason });
-        if (now !== "starting" || old !== null) log("info", "health", `health: ${now} (${reason})`);
       },
       watchHealth: check
         ? (onResult) => {
