@@ -10,6 +10,7 @@ const FORWARDED = [
   "process_scheduled_terminate",
   "process_watch",
   "process_telemetry",
+  "process_health_changed",
   "terminating",
   "ipc",
 ] as const satisfies ReadonlyArray<keyof CoreEvents>;

@@ -59,6 +59,17 @@ export function createRegistry(sources: MetricSources): Registry {
     },
   });
   new Gauge({
+    name: "pup_process_healthy",
+    help: "1 when a process with a healthcheck is healthy, 0 when it is starting or unhealthy (absent without a healthcheck or when not running)",
+    labelNames: ["process"],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of sources.statuses())
+        if (s.health !== undefined) this.set({ process: s.id }, s.health === "healthy" ? 1 : 0);
+    },
+  });
+  new Gauge({
     name: "pup_process_uptime_seconds",
     help: "seconds since each running process started (0 when not running)",
     labelNames: ["process"],

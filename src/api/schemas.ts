@@ -45,6 +45,12 @@ export const processStatus = {
     restarts: { type: "integer" },
     updated: isoTime,
     pendingRestartReason: { type: "string" },
+    nextRestart: { ...isoTime, description: "when the pending automatic restart is due" },
+    health: {
+      type: "string",
+      enum: ["starting", "healthy", "unhealthy"],
+      description: "with a healthcheck, while running (a cluster: the worst of its instances)",
+    },
     telemetry: anyObject,
     cpu: { type: "number", description: "percent of one core, the process and its descendants" },
     rss: { type: "integer", description: "resident memory in bytes, the process and its descendants" },

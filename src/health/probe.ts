@@ -55,7 +55,16 @@ export function tcpProbe(host: string, port: number): Probe {
         socket.destroy();
         resolve(result);
       };
-      socket.once("connect", () => finish({ ok: true }));
+      socket.once("connect", () => {
+        // Closed politely (FIN, not RST: a server that writes a greeting gets no ECONNRESET),
+        // and destroyed soon whatever the server does.
+        clearTimeout(timer);
+        resolve({ ok: true });
+        socket.on("error", () => {});
+        socket.resume();
+        socket.end();
+        setTimeout(() => socket.destroy(), 1000).unref();
+      });
       socket.once("error", (err: NodeJS.ErrnoException) =>
         finish({ ok: false, error: `tcp ${where}: ${err.code ?? err.message}` }),
       );

@@ -73,7 +73,10 @@ describe("control commands over the API", () => {
     assert.doesNotMatch(r.stdout, /\x1b\[/, "no colours without a terminal");
     const lines = r.stdout.split("\n");
     const header = lines.find((l) => l.startsWith("ID"))!;
-    assert.match(header, /^ID\s+TYPE\s+STATUS\s+BLOCKED\s+STARTED\s+EXITED\s+RESTARTS\s+RSS\s+CPU\s+CODE$/);
+    assert.match(
+      header,
+      /^ID\s+TYPE\s+STATUS\s+HEALTH\s+BLOCKED\s+STARTED\s+EXITED\s+RESTARTS\s+RSS\s+CPU\s+CODE$/,
+    );
     const rows = lines.slice(lines.indexOf(header) + 1).filter(Boolean);
     assert.deepEqual(
       rows.map((l) => l.trim().split(/\s+/)[0]),

@@ -50,7 +50,12 @@ describe("health checks", () => {
         cwd,
         env: { PORT_TO_USE: String(port) },
         // The start period covers node's start-up on a loaded machine.
-        healthcheck: { http: `http://127.0.0.1:${port}/health`, intervalMs: 150, retries: 3, startPeriodMs: 2000 },
+        healthcheck: {
+          http: `http://127.0.0.1:${port}/health`,
+          intervalMs: 150,
+          retries: 3,
+          startPeriodMs: 2000,
+        },
       },
     ]);
     const events = healthEvents(h);

@@ -102,6 +102,12 @@ export function bytes(n: number | undefined): string {
   return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
 
+const HEALTH_COLORS: Record<string, string> = {
+  healthy: "\x1b[32m",
+  starting: "\x1b[36m",
+  unhealthy: "\x1b[31m",
+};
+
 interface Column {
   title: string;
   value: (p: ProcessInfo) => string;
@@ -129,6 +135,7 @@ export function formatStatus(view: StatusView): string {
     { title: "ID", value: (p) => (isInstance(p, state.processes) ? `  ${p.id}` : p.id) },
     { title: "TYPE", value: (p) => p.type },
     { title: "STATUS", value: (p) => stateName(p.status), color: (p) => COLORS[stateName(p.status)] },
+    { title: "HEALTH", value: (p) => p.health ?? "-", color: (p) => HEALTH_COLORS[p.health ?? ""] ?? DIM },
     {
       title: "BLOCKED",
       value: (p) => (p.blocked ? "yes" : "no"),
