@@ -12,7 +12,8 @@ export type StartReason =
   | "watch"
   | "restart"
   | "auto-restart"
-  | "dependencies";
+  | "dependencies"
+  | "reload";
 export type StopReason =
   | "manual"
   | "terminating"
@@ -21,7 +22,8 @@ export type StopReason =
   | "watch"
   | "restart"
   | "unhealthy"
-  | "memory";
+  | "memory"
+  | "reload";
 
 export interface RestartPolicy {
   restart?: "always" | "error";
@@ -96,7 +98,13 @@ export interface AfterExitInput {
  */
 export function afterExit({ policy, facts, blocked, restarts }: AfterExitInput): AfterExit {
   const reason = facts.stopReason;
-  if (reason === "manual" || reason === "terminating" || reason === "restart" || reason === "watch") {
+  if (
+    reason === "manual" ||
+    reason === "terminating" ||
+    reason === "reload" ||
+    reason === "restart" ||
+    reason === "watch"
+  ) {
     return { action: "stay" };
   }
   if (blocked) return { action: "stay" };
@@ -149,12 +157,18 @@ export function decideStart(input: {
 
 /** Manual, cron and watch starts reset the automatic-restart count. */
 export function resetsRestartCount(reason: StartReason): boolean {
-  return reason === "manual" || reason === "cron" || reason === "watch" || reason === "restart";
+  return (
+    reason === "manual" ||
+    reason === "cron" ||
+    reason === "watch" ||
+    reason === "restart" ||
+    reason === "reload"
+  );
 }
 
 /** A stop that a later start may not undo: the last command wins. */
 export function isFinalStop(reason: StopReason): boolean {
-  return reason === "manual" || reason === "terminating";
+  return reason === "manual" || reason === "terminating" || reason === "reload";
 }
 
 /** A stronger reason replaces a weaker one while a stop is under way. */

@@ -43,6 +43,17 @@ interface Group {
   config: ProcessConfig;
   cluster: boolean;
   members: ManagedProcess[];
+  /** Its cron and terminate schedules and its file watcher, disarmed when it goes. */
+  schedules: Schedules;
+  watcher?: FileWatcher;
+}
+
+/** What a reload changes (SPEC §8.6), by configured process id. */
+export interface ConfigChange {
+  config: PupConfig;
+  added: string[];
+  removed: string[];
+  changed: string[];
 }
 
 const DEFAULT_MEMORY_SAMPLE_MS = 2000;
@@ -54,10 +65,8 @@ const DEFAULT_MEMORY_SAMPLE_MS = 2000;
  */
 export class Supervisor {
   readonly events = new EventEmitter<CoreEvents>();
-  private readonly groups: Group[] = [];
+  private groups: Group[] = [];
   private readonly byId = new Map<string, { group: Group; member?: ManagedProcess }>();
-  private readonly schedules = new Schedules();
-  private readonly watchers: FileWatcher[] = [];
   private readonly sampler = new ResourceSampler();
   private lastSample = Number.NEGATIVE_INFINITY;
   private memoryTimer: Timer | undefined;
@@ -68,18 +77,28 @@ export class Supervisor {
   private readonly baseEnvironment: NodeJS.ProcessEnv;
   private changes = 0;
 
-  constructor(private readonly options: SupervisorOptions) {
+  private started = false;
+
+  constructor(private options: SupervisorOptions) {
     this.baseEnvironment = { ...process.env, ...options.reaper?.environment };
-    for (const config of options.config.processes) {
-      const group: Group = { id: config.id, config, cluster: config.cluster !== undefined, members: [] };
-      for (const def of childDefinitions(config, options.config, options.configDir)) {
-        const member = this.createProcess(def);
-        group.members.push(member);
-        if (group.cluster) this.byId.set(def.id.toLowerCase(), { group, member });
-      }
-      this.byId.set(config.id.toLowerCase(), { group, member: group.cluster ? undefined : group.members[0] });
-      this.groups.push(group);
+    this.groups = options.config.processes.map((config) => this.createGroup(config));
+  }
+
+  private createGroup(config: ProcessConfig): Group {
+    const group: Group = {
+      id: config.id,
+      config,
+      cluster: config.cluster !== undefined,
+      members: [],
+      schedules: new Schedules(),
+    };
+    for (const def of childDefinitions(config, this.options.config, this.options.configDir)) {
+      const member = this.createProcess(def);
+      group.members.push(member);
+      if (group.cluster) this.byId.set(def.id.toLowerCase(), { group, member });
     }
+    this.byId.set(config.id.toLowerCase(), { group, member: group.cluster ? undefined : group.members[0] });
+    return group;
   }
 
   private createProcess(def: ChildDefinition): ManagedProcess {
@@ -159,27 +178,90 @@ export class Supervisor {
 
   /** Arm the triggers: autostart (in dependency order), cron schedules, file watchers, memory limits. */
   start(): void {
+    this.started = true;
+    for (const group of this.groups) this.arm(group);
+    this.startWaiting();
+    this.armMemorySampling();
+  }
+
+  private arm(group: Group, reason: "autostart" | "reload" = "autostart"): void {
+    this.armSchedules(group);
+    this.armWatcher(group);
+    if (!group.config.autostart) return;
+    if ((group.config.dependsOn ?? []).length > 0) {
+      this.waiting.add(group);
+      const deps = group.config.dependsOn!.join(", ");
+      this.options.logger.log("info", "starting", `waiting for ${deps} before the autostart`, group.id);
+    } else {
+      for (const m of group.members) void m.start(reason === "reload" ? "reload" : "autostart");
+    }
+  }
+
+  /** Stop the triggers of a group that goes, and its processes (for good). */
+  private async retire(group: Group): Promise<void> {
+    group.schedules.stopAll();
+    this.waiting.delete(group);
+    await Promise.all([group.watcher?.stop(), ...group.members.map((m) => m.stop("reload"))]);
+    for (const m of group.members) m.block(true);
+    for (const [key, found] of this.byId) if (found.group === group) this.byId.delete(key);
+  }
+
+  /**
+   * Apply a reloaded configuration (SPEC §8.6): removed processes are stopped and dropped; changed
+   * ones are stopped and recreated, and started again if they were running or autostart; added
+   * ones are created and started by their start policy; the others are not touched.
+   */
+  async applyConfig(change: ConfigChange): Promise<void> {
+    const { logger } = this.options;
+    const key = (id: string) => id.toLowerCase();
+    const gone = new Set([...change.removed, ...change.changed].map(key));
+    const old = new Map(this.groups.map((g) => [key(g.id), g]));
+    const wasRunning = new Set(
+      change.changed.filter((id) => old.get(key(id))?.members.some((m) => m.isActive)).map(key),
+    );
+    await Promise.all(this.groups.filter((g) => gone.has(key(g.id))).map((g) => this.retire(g)));
+    const watcherChanged =
+      JSON.stringify(this.options.config.watcher) !== JSON.stringify(change.config.watcher);
+    this.options = { ...this.options, config: change.config };
+    const fresh = new Set([...change.added, ...change.changed].map(key));
+    this.groups = change.config.processes.map((config) =>
+      fresh.has(key(config.id)) ? this.createGroup(config) : old.get(key(config.id))!,
+    );
+    this.changes++;
+    if (!this.started || this.terminating) return;
     for (const group of this.groups) {
-      this.armSchedules(group);
-      this.armWatcher(group);
-      if (!group.config.autostart) continue;
-      if ((group.config.dependsOn ?? []).length > 0) {
-        this.waiting.add(group);
-        const deps = group.config.dependsOn!.join(", ");
-        this.options.logger.log("info", "starting", `waiting for ${deps} before the autostart`, group.id);
-      } else {
-        for (const m of group.members) void m.start("autostart");
+      if (!fresh.has(key(group.id))) continue;
+      logger.log(
+        "info",
+        "reload",
+        change.added.some((id) => key(id) === key(group.id)) ? "added" : "changed",
+        group.id,
+      );
+      this.arm(group, "reload");
+      if (wasRunning.has(key(group.id)) && !group.config.autostart) {
+        for (const m of group.members) void m.start("reload");
       }
     }
+    if (watcherChanged) await this.rearmWatchers(fresh);
     this.startWaiting();
-    if (this.groups.some((g) => g.config.maxMemoryMb !== undefined)) this.armMemorySampling();
+    this.armMemorySampling();
+  }
+
+  /** New watcher settings apply at once to the processes a reload did not recreate. */
+  private async rearmWatchers(skip: ReadonlySet<string>): Promise<void> {
+    for (const group of this.groups) {
+      if (!group.watcher || skip.has(group.id.toLowerCase())) continue;
+      await group.watcher.stop();
+      group.watcher = undefined;
+      this.armWatcher(group);
+    }
   }
 
   private armSchedules(group: Group): void {
     const { logger } = this.options;
     const { config: proc } = group;
     if (proc.cron) {
-      const job = this.schedules.add(proc.cron, () => {
+      const job = group.schedules.add(proc.cron, () => {
         this.events.emit("process_scheduled", { id: group.id, nextRun: nextRunIso(job) });
         logger.log("info", "scheduler", `cron ${proc.cron}: starting`, group.id);
         for (const m of group.members) void m.start("cron");
@@ -192,7 +274,7 @@ export class Supervisor {
       );
     }
     if (proc.terminate) {
-      const job = this.schedules.add(proc.terminate, () => {
+      const job = group.schedules.add(proc.terminate, () => {
         this.events.emit("process_scheduled_terminate", { id: group.id, nextRun: nextRunIso(job) });
         logger.log("info", "scheduler", `terminate schedule ${proc.terminate}: stopping`, group.id);
         for (const m of group.members) void m.stop("scheduled");
@@ -215,7 +297,7 @@ export class Supervisor {
       onError: (message) => logger.log("warn", "watcher", message, group.id),
     });
     watcher.start();
-    this.watchers.push(watcher);
+    group.watcher = watcher;
   }
 
   /** Start the waiting groups whose dependencies are all RUNNING (and healthy, if checked). */
@@ -239,6 +321,13 @@ export class Supervisor {
 
   /** Only processes with `maxMemoryMb` need samples on a clock; others are sampled when someone looks. */
   private armMemorySampling(): void {
+    const needed = this.groups.some((g) => g.config.maxMemoryMb !== undefined);
+    if (!needed) {
+      this.memoryTimer?.cancel();
+      this.memoryTimer = undefined;
+      return;
+    }
+    if (this.memoryTimer) return;
     const interval = this.options.memorySampleMs ?? DEFAULT_MEMORY_SAMPLE_MS;
     const tick = () => {
       this.sampleUsage();
@@ -385,14 +474,14 @@ export class Supervisor {
     if (!this.terminating) {
       this.events.emit("terminating", { reason });
       this.terminating = (async () => {
-        this.schedules.stopAll();
+        for (const group of this.groups) group.schedules.stopAll();
         this.memoryTimer?.cancel();
         this.waiting.clear();
         const members = [...this.allMembers()];
         for (const m of members) m.block(true);
         await Promise.all([
           ...members.map((m) => m.stop("terminating")),
-          ...this.watchers.map((w) => w.stop()),
+          ...this.groups.map((g) => g.watcher?.stop()),
         ]);
       })();
     }

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import { UnknownProcessError } from "../../src/common/errors.ts";
+import { validateConfig } from "../../src/config/load.ts";
+import { ProcessState } from "../../src/core/states.ts";
+import { SupervisorHarness } from "../helpers/supervisor.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { alive, sleep, waitFor } from "../helpers/wait.ts";
+
+/** The core side of live reload (SPEC §8.6): a difference applied without touching the rest. */
+
+const { RUNNING, FINISHED } = ProcessState;
+const { dir, cleanup } = tempDir();
+const harnesses: SupervisorHarness[] = [];
+after(async () => {
+  await Promise.all(harnesses.map((h) => h.terminate()));
+  cleanup();
+});
+
+describe("applying a reloaded configuration", () => {
+  test("added, removed and changed processes; an unchanged one keeps its pid", async () => {
+    const before = [
+      { id: "keep", cmd: "sleep 1000", autostart: true },
+      { id: "drop", cmd: "sleep 1001", autostart: true },
+      { id: "edit", cmd: "sleep 1002", autostart: true },
+      { id: "manual", cmd: "sleep 1003" },
+    ];
+    const h = new SupervisorHarness({ processes: before } as never, dir);
+    harnesses.push(h);
+    await h.supervisor.startProcess("manual");
+    for (const id of ["keep", "drop", "edit", "manual"]) await h.waitRunning(id);
+    const pids = Object.fromEntries(["keep", "drop", "edit", "manual"].map((id) => [id, h.status(id).pid!]));
+
+    const next = validateConfig(
+      {
+        processes: [
+          { id: "keep", cmd: "sleep 1000", autostart: true },
+          { id: "edit", cmd: "sleep 1012", autostart: true },
+          { id: "manual", cmd: "sleep 1013" },
+          { id: "new", cmd: "sleep 1014", autostart: true },
+          { id: "idle", cmd: "sleep 1015" },
+        ],
+      },
+      "test",
+    );
+    await h.supervisor.applyConfig({
+      config: next,
+      added: ["new", "idle"],
+      removed: ["drop"],
+      changed: ["edit", "manual"],
+    });
+
+    assert.equal(h.status("keep").pid, pids.keep, "unchanged: same pid");
+    assert.throws(() => h.supervisor.get("drop"), UnknownProcessError);
+    assert.ok(!alive(pids.drop), "removed: stopped");
+    await h.waitRunning("edit");
+    assert.notEqual(h.status("edit").pid, pids.edit);
+    assert.equal(h.supervisor.get("edit").config.cmd, "sleep 1012");
+    await h.waitRunning("manual");
+    assert.notEqual(h.status("manual").pid, pids.manual, "a changed process that was running runs again");
+    await h.waitRunning("new");
+    await sleep(200);
+    assert.equal(
+      h.status("idle").status,
+      ProcessState.CREATED,
+      "an added process without a start policy waits",
+    );
+    assert.deepEqual(
+      h.supervisor.list().map((e) => e.status.id),
+      ["keep", "edit", "manual", "new", "idle"],
+      "listed in the new file's order",
+    );
+  });
+
+  test("a changed process that was stopped stays stopped unless it autostarts; cron of a removed one is disarmed", async () => {
+    const h = new SupervisorHarness(
+      {
+        processes: [
+          { id: "off", cmd: "sleep 1000" },
+          { id: "ticker", cmd: "echo tick", cron: "* * * * * *" },
+        ],
+      } as never,
+      dir,
+    );
+    harnesses.push(h);
+    const next = validateConfig({ processes: [{ id: "off", cmd: "sleep 1001" }] }, "test");
+    await h.supervisor.applyConfig({ config: next, added: [], removed: ["ticker"], changed: ["off"] });
+    const ticks = h.lines("ticker").length;
+    await sleep(1300);
+    assert.equal(h.lines("ticker").length, ticks, "the removed schedule does not fire");
+    assert.equal(h.status("off").status, ProcessState.CREATED);
+    await h.supervisor.startProcess("off");
+    await waitFor(() => h.status("off").status === RUNNING, "off to start");
+    await h.supervisor.stopProcess("off");
+    assert.equal(h.status("off").status, FINISHED);
+  });
+});
