@@ -230,6 +230,15 @@ export function buildReport(r) {
       { text: "≤ 1 %", check: when(["pup"], (p) => p <= 1) },
     ),
   );
+  const health = r.health ?? {};
+  rows.push(
+    row(
+      `${health.n ?? 100} children, HTTP health check each every 1 s: CPU (reference: no checks)`,
+      "%",
+      { pup: health.probed?.cpu, reference: health.plain?.cpu },
+      { text: "≤ 2 %", check: when(["pup"], (p) => p <= 2) },
+    ),
+  );
   return rows;
 }
 

@@ -13,6 +13,7 @@ import { buildReport, renderTable } from "./report.js";
 import { api } from "./workloads/api.js";
 import { cli } from "./workloads/cli.js";
 import { floor } from "./workloads/floor.js";
+import { health } from "./workloads/health.js";
 import { idle } from "./workloads/idle.js";
 import { logs } from "./workloads/logs.js";
 import { restart } from "./workloads/restart.js";
@@ -29,6 +30,7 @@ const WORKLOADS = {
   terminate: (ctx) => terminate(ctx),
   api: (ctx) => api(ctx),
   scale: (ctx) => scale(ctx),
+  health: (ctx) => health(ctx),
 };
 
 const { values } = parseArgs({

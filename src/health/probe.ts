@@ -9,14 +9,24 @@ export type ProbeResult = { ok: true } | { ok: false; error: string };
 /** One probe, resolved (never rejected) within about `timeoutMs`. */
 export type Probe = (timeoutMs: number) => Promise<ProbeResult>;
 
+/** Agents that never keep a connection: one of each for every probe, instead of one per request. */
+const agents = {
+  "http:": new http.Agent({ keepAlive: false }),
+  "https:": new https.Agent({ keepAlive: false }),
+};
+
 /**
- * A GET answered 2xx or 3xx. No keep-alive (an agent per request is none at all), so a probe
- * never rides on a connection the server would have closed, and nothing stays open between
- * probes; the body is discarded.
+ * A GET answered 2xx or 3xx. No keep-alive, so a probe never rides on a connection the server
+ * would have closed, and nothing stays open between probes; the body is discarded.
  */
 export function httpProbe(url: string): Probe {
   const target = new URL(url);
-  const get = target.protocol === "https:" ? https.get : http.get;
+  const secure = target.protocol === "https:";
+  const get = secure ? https.get : http.get;
+  const options = {
+    agent: agents[secure ? "https:" : "http:"],
+    headers: { "user-agent": "pup-healthcheck" },
+  };
   return (timeoutMs) =>
     new Promise((resolve) => {
       let done = false;
@@ -27,7 +37,7 @@ export function httpProbe(url: string): Probe {
         request.destroy();
         resolve(result);
       };
-      const request = get(target, { agent: false, headers: { "user-agent": "pup-healthcheck" } }, (res) => {
+      const request = get(target, options, (res) => {
         const status = res.statusCode ?? 0;
         res.resume();
         finish(
