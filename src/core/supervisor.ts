@@ -15,6 +15,7 @@ import { FileWatcher } from "./file-watcher.ts";
 import { combinedHealth, HealthMonitor, probeFor } from "./health.ts";
 import { ManagedProcess, type StartResult } from "./managed-process.ts";
 import { ResourceSampler } from "./resource-sampler.ts";
+import { RollingRestartError, type Rotation, readyTimeoutMs, waitUntilServing } from "./rolling.ts";
 import { nextRunIso, Schedules } from "./scheduler.ts";
 import { combinedState } from "./states.ts";
 import type { CoreEvents, ProcessEntry, ProcessInfo, Telemetry } from "./types.ts";
@@ -72,6 +73,8 @@ export class Supervisor {
   private memoryTimer: Timer | undefined;
   /** Autostarted groups waiting for their dependencies (SPEC §8.4). */
   private readonly waiting = new Set<Group>();
+  /** The load balancers of clusters with a commonPort, by cluster id in lower case. */
+  private readonly rotations = new Map<string, Rotation>();
   private terminating: Promise<void> | undefined;
   /** The instance's environment, copied once: reading process.env costs a call per variable. */
   private readonly baseEnvironment: NodeJS.ProcessEnv;
@@ -444,10 +447,68 @@ export class Supervisor {
     await Promise.all(this.targets(id).map((t) => t.stop("manual")));
   }
 
+  /** A cluster's load balancer, for rolling restarts; undefined when it goes. */
+  setRotation(clusterId: string, rotation: Rotation | undefined): void {
+    if (rotation) this.rotations.set(clusterId.toLowerCase(), rotation);
+    else this.rotations.delete(clusterId.toLowerCase());
+  }
+
+  /**
+   * Restart: a process at once; a cluster one instance at a time (SPEC §8.5), each back in
+   * service before the next; `all` does both, every group concurrently.
+   */
   async restartProcess(id: string): Promise<StartResult[]> {
     const targets = this.targets(id);
     if (id.toLowerCase() !== "all" && targets.every((t) => t.isBlocked)) throw new BlockedError(id);
-    return Promise.all(targets.filter((t) => !t.isBlocked).map((t) => t.restart("restart")));
+    if (id.toLowerCase() === "all") {
+      const results = await Promise.all(this.groups.map((g) => this.restartGroup(g)));
+      return results.flat();
+    }
+    const { group, member } = this.lookup(id);
+    if (!member) return this.restartGroup(group);
+    if (member.isBlocked) return [{ started: false, why: "blocked" }];
+    return [
+      await (group.cluster
+        ? this.restartInstance(group, group.members.indexOf(member))
+        : member.restart("restart")),
+    ];
+  }
+
+  private async restartGroup(group: Group): Promise<StartResult[]> {
+    if (!group.cluster) {
+      const [member] = group.members;
+      return [member.isBlocked ? { started: false, why: "blocked" } : await member.restart("restart")];
+    }
+    const results: StartResult[] = [];
+    for (const [index, member] of group.members.entries()) {
+      results.push(
+        member.isBlocked ? { started: false, why: "blocked" } : await this.restartInstance(group, index),
+      );
+    }
+    return results;
+  }
+
+  /** One instance of a cluster: out of rotation, restarted, back once it serves again. */
+  private async restartInstance(group: Group, index: number): Promise<StartResult> {
+    const member = group.members[index];
+    const def = member.definition as ChildDefinition;
+    const rotation = this.rotations.get(group.id.toLowerCase());
+    const log = (severity: "info" | "error", text: string) =>
+      this.options.logger.log(severity, "cluster", text, group.id);
+    log("info", `rolling restart: ${member.id} (${index + 1}/${group.members.length})`);
+    try {
+      await rotation?.drain(index, (def.terminateGracePeriod + def.terminateTimeout) * 1000);
+      const result = await member.restart("restart");
+      if (!result.started)
+        throw new RollingRestartError(member.id, `it was not started again (${result.why})`);
+      await waitUntilServing(member, def.clusterPort, readyTimeoutMs(member));
+      return result;
+    } catch (err) {
+      log("error", (err as Error).message);
+      throw err;
+    } finally {
+      rotation?.restore(index);
+    }
   }
 
   blockProcess(id: string): void {
