@@ -51,7 +51,7 @@ describe("rolling restart", () => {
     const results = await h.supervisor.restartProcess("web");
     assert.deepEqual(results, [{ started: true }, { started: true }, { started: true }]);
     const after = ["web-1", "web-2", "web-3"].map((id) => h.status(id).pid);
-    after.forEach((pid, i) => assert.notEqual(pid, before[i], `web-${i + 1} has a new pid`));
+    for (const [i, pid] of after.entries()) assert.notEqual(pid, before[i], `web-${i + 1} has a new pid`);
     const at = (id: string, state: number) =>
       h.changes.filter((c) => c.id === id && c.new === state && c.old !== state).at(-1)!.at;
     assert.ok(at("web-2", STARTING) > at("web-1", RUNNING), "web-2 began after web-1 was back");
