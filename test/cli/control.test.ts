@@ -83,8 +83,8 @@ describe("control commands over the API", () => {
       ["a", "web", "web-1", "web-2", "b", "fails"].sort((x, y) => order(x) - order(y)),
     );
     const row = (id: string) => rows.find((l) => l.trim().split(/\s+/)[0] === id)!;
-    assert.match(row("a"), /^a\s+process\s+RUNNING\s+no\s+\d+s ago\s+-\s+0\s/);
-    assert.match(row("fails"), /EXHAUSTED\s+no\s+\d+s ago\s+\d+s ago\s+0\s+-\s+-\s+3$/);
+    assert.match(row("a"), /^a\s+process\s+RUNNING\s+-\s+no\s+\d+s ago\s+-\s+0\s/);
+    assert.match(row("fails"), /EXHAUSTED\s+-\s+no\s+\d+s ago\s+\d+s ago\s+0\s+-\s+-\s+3$/);
     assert.match(row("web-1"), /^ {2}web-1\s+process\s+CREATED/);
     // Aligned: every row's STATUS column starts where the header's does.
     const at = header.indexOf("STATUS");
@@ -388,8 +388,8 @@ describe("status table formatting", () => {
     const text = formatStatus({ ...view, colors: false });
     assert.match(text, /^instance {2}demo \(pid 42, pup 1\.2\.3, up 3m\)$/m);
     assert.match(text, /^api {7}http:\/\/127\.0\.0\.1:1$/m);
-    assert.match(text, /^api\s+process\s+RUNNING\s+no\s+30s ago\s+-\s+2\s+12\.5 MiB\s+1\.3%\s+-$/m);
-    assert.match(text, /^job\s+process\s+ERRORED\s+yes\s+3h ago\s+2h ago\s+0\s+-\s+-\s+SIGKILL$/m);
+    assert.match(text, /^api\s+process\s+RUNNING\s+-\s+no\s+30s ago\s+-\s+2\s+12\.5 MiB\s+1\.3%\s+-$/m);
+    assert.match(text, /^job\s+process\s+ERRORED\s+-\s+yes\s+3h ago\s+2h ago\s+0\s+-\s+-\s+SIGKILL$/m);
   });
 
   test("colours only when asked (a terminal without NO_COLOR)", () => {
