@@ -4,11 +4,11 @@ import { ExportError } from "./errors.ts";
  * A pup cron expression as a CronJob schedule. pup's crons (croner) take 5 fields, or 6 with
  * seconds first; Kubernetes takes the standard 5 (robfig/cron's standard parser), so a 6-field
  * expression may run only at second 0, and croner's extensions that the standard parser lacks
- * (L, W, #) cannot be expressed.
+ * (L for "last", # for "nth weekday") cannot be expressed.
  */
 
-// Day-of-month L, LW, 15W, L-3 and day-of-week 5L, 5#2: croner only.
-const DAY_EXTENSION = /(^|,)(L|LW|L-\d+|\d+[LW])(,|$)|#/i;
+// Day-of-month L and day-of-week 5L, 5#2 (no day name has an L in it): croner only.
+const DAY_EXTENSION = /[L#]/i;
 
 /** The 5-field schedule of a process's `cron`, or an ExportError naming the process. */
 export function cronSchedule(processId: string, cron: string): string {
@@ -27,7 +27,7 @@ export function cronSchedule(processId: string, cron: string): string {
   }
   const [, , dayOfMonth, , dayOfWeek] = fields;
   if (DAY_EXTENSION.test(dayOfMonth) || DAY_EXTENSION.test(dayOfWeek)) {
-    refuse("uses L, W or #, which a CronJob's schedule does not support");
+    refuse("uses L or #, which a CronJob's schedule does not support");
   }
   return fields.join(" ");
 }
