@@ -21,10 +21,16 @@ export interface PodOptions {
 
 const posix = path.posix;
 
-/** Older API servers (before 1.34) refuse other variable names. */
+/** API servers before 1.32 refuse other variable names. */
 const PORTABLE_ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 const shellQuote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * Kubernetes expands `$(NAME)` in a container's command and env values, and reads `$$` as `$`;
+ * doubling a `$` before `$` or `(` keeps the text as pup would run it (`$(date)`, `$$`).
+ */
+export const escapeExpansion = (text: string) => text.replace(/\$(?=[$(])/g, "$$$$");
 
 /** A path of the configuration (relative to its folder) as a path in the image. */
 function inImage(file: string, options: PodOptions, warn: (message: string) => void, key: string): string {
@@ -44,13 +50,13 @@ function commandOf(p: ProcessConfig, options: PodOptions, warn: (message: string
     if (pathAdded.length > 0) warn("path: a worker runs node directly; PATH stays the image's");
     const [file, ...args] = p.worker;
     if (/\.[cm]?tsx?$/.test(file)) warn(`worker: node runs "${file}" only if it can load TypeScript`);
-    return ["node", inImage(file, options, warn, "worker"), ...args];
+    return ["node", inImage(file, options, warn, "worker"), ...args].map(escapeExpansion);
   }
   const cmd = p.cmd ?? "";
   const script = parseCommand(cmd).kind === "argv" ? `exec ${cmd.trim()}` : cmd;
   // pup appends env.PATH and path to the inherited PATH; here the image's PATH is the inherited one.
   const prefix = pathAdded.length > 0 ? `export PATH="$PATH":${shellQuote(pathAdded.join(":"))}; ` : "";
-  return ["/bin/sh", "-c", `${prefix}${script}`];
+  return ["/bin/sh", "-c", escapeExpansion(`${prefix}${script}`)];
 }
 
 /** The process's `env` in its order (PATH is appended by the command), then pup's own variables. */
@@ -58,9 +64,9 @@ function envOf(p: ProcessConfig, warn: (message: string) => void): EnvVar[] {
   const own = Object.entries(p.env ?? {}).filter(([name]) => name !== "PATH");
   for (const [name] of own) {
     if (!PORTABLE_ENV_NAME.test(name))
-      warn(`env: Kubernetes before 1.34 refuses the variable name "${name}"`);
+      warn(`env: Kubernetes before 1.32 refuses the variable name "${name}"`);
   }
-  const env: EnvVar[] = own.map(([name, value]) => ({ name, value }));
+  const env: EnvVar[] = own.map(([name, value]) => ({ name, value: escapeExpansion(value) }));
   env.push({ name: "PUP_PROCESS_ID", value: p.id });
   const port = p.cluster?.startPort;
   if (port !== undefined) {

@@ -372,6 +372,24 @@ describe("export to Kubernetes: names, options and what cannot be expressed", ()
     assert.deepEqual(container.command, ["/bin/sh", "-c", "a | b"]);
   });
 
+  test("$( and $$ survive Kubernetes' expansion of command and env: what runs is what pup would run", () => {
+    // Kubernetes' expansion (third_party/forked/golang/expansion): $(NAME) is replaced when NAME is
+    // defined, $$ is one $, anything else stays.
+    const expand = (input: string, vars: Record<string, string>) =>
+      input.replace(/\$(\$|\(([^)]*)\)|\(?)/g, (all, next: string, name?: string) => {
+        if (next === "$") return "$";
+        if (name !== undefined) return vars[name] ?? all;
+        return all;
+      });
+    const cmd = "echo $(date) $$ $HOME $(PORT) $$(x) '$'";
+    const { manifests } = one({ autostart: true, cmd, env: { A: "$(PORT)$$", PORT: "1" } });
+    const container = containerOf(manifests[0].toJSON());
+    const vars = { PORT: "1", A: "x", date: "now" };
+    assert.equal(expand(container.command[2], vars), cmd);
+    assert.equal(expand(container.env[0].value, vars), "$(PORT)$$");
+    assert.equal(expand("$(PORT) $$", vars), "1 $", "the reference expands what is not escaped");
+  });
+
   test("cron with autostart: a CronJob, and a warning with the command for a first run", () => {
     const { manifests, warnings } = one({ cron: "0 * * * *", autostart: true });
     assert.equal(manifests[0].kind, "CronJob");
