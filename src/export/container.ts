@@ -36,7 +36,8 @@ export const escapeExpansion = (text: string) => text.replace(/\$(?=[$(])/g, "$$
 function inImage(file: string, options: PodOptions, warn: (message: string) => void, key: string): string {
   if (!path.isAbsolute(file)) return posix.join(options.workdir, file.split(path.sep).join("/"));
   const relative = options.configDir === undefined ? undefined : path.relative(options.configDir, file);
-  if (relative !== undefined && !relative.startsWith("..") && !path.isAbsolute(relative)) {
+  const outside = relative === undefined || relative === ".." || relative.startsWith(`..${path.sep}`);
+  if (!outside && !path.isAbsolute(relative)) {
     return posix.join(options.workdir, relative.split(path.sep).join("/"));
   }
   warn(`${key}: "${file}" is outside the configuration's folder; the image must have it at that path`);

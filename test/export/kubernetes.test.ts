@@ -352,6 +352,8 @@ describe("export to Kubernetes: names, options and what cannot be expressed", ()
       processes: [
         { id: "in", cmd: "true", cwd: "/home/me/project/api" },
         { id: "out", worker: ["/opt/w.ts"] },
+        { id: "dots", cmd: "true", cwd: "/home/me/project/..data" },
+        { id: "sibling", cmd: "true", cwd: "/home/me/project2" },
       ],
     };
     const { manifests, warnings } = exported(config, { configDir: "/home/me/project" });
@@ -359,6 +361,9 @@ describe("export to Kubernetes: names, options and what cannot be expressed", ()
     assert.deepEqual(containerOf(manifests[1].toJSON()).command, ["node", "/opt/w.ts"]);
     assert.ok(warnings.some((w) => /^process "out": worker: "\/opt\/w\.ts" is outside/.test(w)));
     assert.ok(warnings.some((w) => /^process "out": worker: node runs "\/opt\/w\.ts" only if/.test(w)));
+    assert.equal(containerOf(manifests[2].toJSON()).workingDir, "/app/..data");
+    assert.equal(containerOf(manifests[3].toJSON()).workingDir, "/home/me/project2");
+    assert.ok(warnings.some((w) => /^process "sibling": cwd: "\/home\/me\/project2" is outside/.test(w)));
   });
 
   test("https probes go to 443 by default; a command with shell syntax runs as written", () => {
