@@ -15,7 +15,8 @@ const result = await build({
   target: "node20",
   metafile: true,
   logLevel: "warning",
-  // Native, or loaded only when the REST API gets its first connection / a process watches files.
+  // Native, or loaded only when the REST API gets its first connection / a process watches files /
+  // `pup export kubernetes` runs (kubernetes-models' validators load a WebAssembly file beside them).
   external: [
     "better-sqlite3",
     "fastify",
@@ -26,6 +27,9 @@ const result = await build({
     "chokidar",
     "picomatch",
     "tsx",
+    "kubernetes-models",
+    "@kubernetes-models/*",
+    "yaml",
   ],
   // Bundled CommonJS packages call require() for Node's own modules.
   banner: {

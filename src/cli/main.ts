@@ -124,6 +124,19 @@ function buildProgram(exit: ExitCode): Command {
     .addOption(manager())
     .option("--dry-run", "print what would be removed; change nothing")
     .action(lazy(async () => (await service()).disableServiceCommand));
+
+  addConfigFlags(
+    program
+      .command("export")
+      .description("print the configuration for another engine")
+      .command("kubernetes")
+      .description("print Kubernetes manifests (Deployments, Jobs, CronJobs, Services) on stdout"),
+    false,
+  )
+    .requiredOption("--image <image>", "container image with the application and its runtime (required)")
+    .option("--namespace <namespace>", "namespace of every object")
+    .option("--workdir <dir>", "the configuration's folder inside the image (default: /app)")
+    .action(lazy(async () => (await import("./commands/export.ts")).exportKubernetesCommand));
   return program;
 }
 
