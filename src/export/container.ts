@@ -3,7 +3,6 @@ import type { IIoK8sApiCoreV1Container as Container } from "kubernetes-models/v1
 import type { IIoK8sApiCoreV1EnvVar as EnvVar } from "kubernetes-models/v1/EnvVar";
 import type { IIoK8sApiCoreV1PodSpec as PodSpec } from "kubernetes-models/v1/PodSpec";
 import type { ProcessConfig, PupConfig } from "../config/schema.ts";
-import { parseCommand } from "../runner/command.ts";
 import { probesOf } from "./probes.ts";
 
 /*
@@ -44,7 +43,10 @@ function inImage(file: string, options: PodOptions, warn: (message: string) => v
   return file;
 }
 
-/** `cmd` under /bin/sh -c; a command that pup runs without a shell is exec'd, so it gets SIGTERM itself. */
+/**
+ * `cmd` under /bin/sh -c, as written (SPEC §8.8). The shell of Debian, Alpine and busybox images
+ * execs a lone command itself, so the program still gets the pod's SIGTERM.
+ */
 function commandOf(p: ProcessConfig, options: PodOptions, warn: (message: string) => void): string[] {
   const pathAdded = [p.env?.PATH, p.path].filter((part) => part !== undefined && part !== "");
   if (p.worker !== undefined) {
@@ -54,7 +56,7 @@ function commandOf(p: ProcessConfig, options: PodOptions, warn: (message: string
     return ["node", inImage(file, options, warn, "worker"), ...args].map(escapeExpansion);
   }
   const cmd = p.cmd ?? "";
-  const script = parseCommand(cmd).kind === "argv" ? `exec ${cmd.trim()}` : cmd;
+  const script = cmd;
   // pup appends env.PATH and path to the inherited PATH; here the image's PATH is the inherited one.
   const prefix = pathAdded.length > 0 ? `export PATH="$PATH":${shellQuote(pathAdded.join(":"))}; ` : "";
   return ["/bin/sh", "-c", escapeExpansion(`${prefix}${script}`)];

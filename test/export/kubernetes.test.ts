@@ -191,7 +191,7 @@ describe("export to Kubernetes: a configuration that uses every key", () => {
     assert.deepEqual(containerOf(api).command, [
       "/bin/sh",
       "-c",
-      `export PATH="$PATH":'/opt/tools:/opt/more bin'; exec node server.js --port 3000`,
+      `export PATH="$PATH":'/opt/tools:/opt/more bin'; node server.js --port 3000`,
     ]);
     assert.deepEqual(containerOf(find("Job", "migrate")).command, [
       "/bin/sh",
