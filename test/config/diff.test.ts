@@ -26,7 +26,11 @@ describe("diffConfigs", () => {
   test("added, removed, changed and unchanged, each in its file's order", () => {
     const a = config({ processes: [web, job, api] });
     const b = config({
-      processes: [{ id: "worker", cmd: "node w.js" }, { ...api, cluster: { instances: 3, startPort: 3000 } }, web],
+      processes: [
+        { id: "worker", cmd: "node w.js" },
+        { ...api, cluster: { instances: 3, startPort: 3000 } },
+        web,
+      ],
     });
     assert.deepEqual(diffConfigs(a, b), {
       added: ["worker"],
@@ -49,7 +53,11 @@ describe("diffConfigs", () => {
     ];
     const a = config({ processes: [web] });
     for (const variant of variants) {
-      assert.deepEqual(diffConfigs(a, config({ processes: [variant] })).changed, ["web"], JSON.stringify(variant));
+      assert.deepEqual(
+        diffConfigs(a, config({ processes: [variant] })).changed,
+        ["web"],
+        JSON.stringify(variant),
+      );
     }
     const clustered = config({ processes: [api] });
     const strategies = config({ processes: [{ ...api, cluster: { ...api.cluster, strategy: "ip-hash" } }] });
