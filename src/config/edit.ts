@@ -68,13 +68,8 @@ export function initConfig(file: string, proc: ProcessConfigInput, name?: string
 
 export function appendProcess(file: string, proc: ProcessConfigInput): void {
   const text = readText(file);
-  const current = parseConfig(text, fileLabel(file));
-  const taken = current.processes.find((p) => p.id.toLowerCase() === proc.id.toLowerCase());
-  if (taken) {
-    throw new ConfigError(
-      `${fileLabel(file)}: duplicate process id "${proc.id}" ("${taken.id}" exists already; ids are case-insensitive)`,
-    );
-  }
+  // The file must be valid as it is: a problem it already has is reported as the file's own.
+  parseConfig(text, fileLabel(file));
   commitText(
     file,
     editText(file, () => appendProcessText(text, proc)),

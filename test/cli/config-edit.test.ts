@@ -101,6 +101,24 @@ describe("pup append and pup remove keep the user's file", () => {
     assert.equal(readFileSync(file, "utf8"), `{ "processes": [{ "id": "web", "cmd": "x" }] }\n`);
   });
 
+  test("remove of a process that another depends on is refused: pup would refuse the result", async () => {
+    const text = `{
+  "processes": [
+    { "id": "web", "cmd": "node s.js", "dependsOn": ["db"] },
+    { "id": "db", "cmd": "postgres" }
+  ]
+}
+`;
+    const { dir, file } = project("pup.json", text);
+    const result = await runPup(["remove", "--id", "db"], { cwd: dir });
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      'pup: pup.json: cannot remove "db": processes[0].dependsOn: "web" depends on unknown process "db"\n',
+    );
+    assert.equal(readFileSync(file, "utf8"), text);
+  });
+
   test("remove of an unknown id suggests a close one", async () => {
     const { dir } = project("pup.jsonc", JSONC);
     const close = await runPup(["remove", "--id", "wbe"], { cwd: dir });
@@ -115,7 +133,7 @@ describe("pup append and pup remove keep the user's file", () => {
     const { dir, file } = project("pup.jsonc", JSONC);
     const dup = await runPup(["append", "--id", "WEB", "--cmd", "x"], { cwd: dir });
     assert.equal(dup.code, 1);
-    assert.match(dup.stderr, /^pup: pup\.jsonc: duplicate process id "WEB" \("web" exists already/);
+    assert.match(dup.stderr, /^pup: pup\.jsonc: processes\[2\]\.id: duplicate process id "WEB"/);
     const bad = await runPup(["append", "--id", "x", "--cmd", "x", "--cron", "nope"], { cwd: dir });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^pup: pup\.jsonc: processes\[2\]\.cron: /);

@@ -50,11 +50,12 @@ describe("diffConfigs", () => {
       { ...web, terminateTimeout: 5 },
       { ...web, watch: ["src"] },
       { ...web, cluster: { instances: 1 } },
+      { ...web, dependsOn: ["job"] },
     ];
-    const a = config({ processes: [web] });
+    const a = config({ processes: [web, job] });
     for (const variant of variants) {
       assert.deepEqual(
-        diffConfigs(a, config({ processes: [variant] })).changed,
+        diffConfigs(a, config({ processes: [variant, job] })).changed,
         ["web"],
         JSON.stringify(variant),
       );
@@ -62,6 +63,15 @@ describe("diffConfigs", () => {
     const clustered = config({ processes: [api] });
     const strategies = config({ processes: [{ ...api, cluster: { ...api.cluster, strategy: "ip-hash" } }] });
     assert.deepEqual(diffConfigs(clustered, strategies).changed, ["api"]);
+    const checked = config({ processes: [{ ...web, healthcheck: { http: "http://127.0.0.1:8080/" } }] });
+    const slower = config({
+      processes: [{ ...web, healthcheck: { http: "http://127.0.0.1:8080/", intervalMs: 30_000 } }],
+    });
+    assert.deepEqual(diffConfigs(checked, slower).changed, ["web"]);
+    const spelledOut = config({
+      processes: [{ ...web, healthcheck: { http: "http://127.0.0.1:8080/", intervalMs: 10_000 } }],
+    });
+    assert.deepEqual(diffConfigs(checked, spelledOut).unchanged, ["web"], "a default written out");
   });
 
   test("validated definitions are compared: a default written out, or keys in another order, is no change", () => {
