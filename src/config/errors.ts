@@ -61,7 +61,8 @@ function keysAt(schema: z.ZodType, path: Path): string[] {
 /** Only a configuration with a mistake needs it. */
 const require = createRequire(import.meta.url);
 
-function suggestion(key: string, valid: string[]): string {
+/** ` (did you mean "x"?)` when one of `valid` is close to `key`, else "". */
+export function suggestion(key: string, valid: string[]): string {
   if (valid.length === 0) return "";
   const { closest, distance } = require("fastest-levenshtein") as typeof import("fastest-levenshtein");
   const lower = key.toLowerCase();
