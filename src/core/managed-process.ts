@@ -191,6 +191,12 @@ export class ManagedProcess {
     return info;
   }
 
+  /** New global terminate defaults reach a process that does not set its own (a reload). */
+  setTerminateTimes(times: { terminateGracePeriod: number; terminateTimeout: number }): void {
+    this.definition.terminateGracePeriod = times.terminateGracePeriod;
+    this.definition.terminateTimeout = times.terminateTimeout;
+  }
+
   setTelemetry(telemetry: Telemetry): void {
     this.telemetry = telemetry;
   }

@@ -246,8 +246,21 @@ export class Supervisor {
       }
     }
     if (watcherChanged) await this.rearmWatchers(fresh);
+    this.retimeUnchanged(fresh);
     this.startWaiting();
     this.armMemorySampling();
+  }
+
+  /** New terminate defaults apply at once to the processes a reload did not recreate. */
+  private retimeUnchanged(skip: ReadonlySet<string>): void {
+    const { config, configDir } = this.options;
+    for (const group of this.groups) {
+      if (skip.has(group.id.toLowerCase())) continue;
+      const defs = childDefinitions(group.config, config, configDir);
+      group.members.forEach((m, i) => {
+        m.setTerminateTimes(defs[i]);
+      });
+    }
   }
 
   /** New watcher settings apply at once to the processes a reload did not recreate. */

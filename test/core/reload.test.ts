@@ -95,3 +95,27 @@ describe("applying a reloaded configuration", () => {
     assert.equal(h.status("off").status, FINISHED);
   });
 });
+
+describe("live global defaults", () => {
+  test("a new global terminateTimeout reaches an unchanged process that has none of its own", async () => {
+    // Ignores SIGTERM: the stop takes terminateTimeout.
+    const cmd = `sh -c 'trap "" TERM; while :; do sleep 0.05; done'`;
+    const h = new SupervisorHarness(
+      { terminateTimeout: 60, processes: [{ id: "t", cmd, autostart: true }] } as never,
+      dir,
+    );
+    harnesses.push(h);
+    await h.waitRunning("t");
+    const pid = h.status("t").pid;
+    const next = validateConfig(
+      { terminateTimeout: 0.3, processes: [{ id: "t", cmd, autostart: true }] },
+      "test",
+    );
+    await h.supervisor.applyConfig({ config: next, added: [], removed: [], changed: [] });
+    assert.equal(h.status("t").pid, pid, "not recreated");
+    const began = performance.now();
+    await h.supervisor.stopProcess("t");
+    assert.ok(performance.now() - began < 10_000, "killed after the new 0.3 s, not the old 60 s");
+    assert.equal(h.status("t").signal, "SIGKILL");
+  });
+});
