@@ -140,6 +140,24 @@ export class LogsView {
       this.failure.textContent = `logs: ${(err as Error).message}`;
     }
     this.status();
+    await this.fill();
+  }
+
+  /**
+   * While the lines shown do not fill the view (a search or filter matched few), read older pages:
+   * with nothing to scroll, scrolling up could not ask for them.
+   */
+  private async fill(): Promise<void> {
+    const generation = this.generation;
+    while (
+      generation === this.generation &&
+      !this.window.reachedStart &&
+      this.window.entries.length + this.pageSize <= this.window.max &&
+      this.list.isConnected &&
+      this.list.scrollHeight <= this.list.clientHeight
+    ) {
+      if (!(await this.loadOlder())) break;
+    }
   }
 
   /** A live entry from the event stream. */
@@ -181,16 +199,16 @@ export class LogsView {
     this.status();
   }
 
-  /** The page of entries before the oldest held one (by time), kept at the top. */
-  async loadOlder(): Promise<void> {
-    if (this.loading || this.window.reachedStart) return;
+  /** The page of entries before the oldest held one (by time), kept at the top; false if none came. */
+  async loadOlder(): Promise<boolean> {
+    if (this.loading || this.window.reachedStart) return false;
     const query = this.window.olderQuery(this.filter, this.pageSize);
-    if (!query) return;
+    if (!query) return false;
     this.loading = true;
     const generation = this.generation;
     try {
       const page = await this.api.get<LogEntry[]>(`logs?${query}`);
-      if (generation !== this.generation) return;
+      if (generation !== this.generation) return false;
       const before = this.list.scrollHeight;
       const { added } = this.window.prepend(page, this.pageSize);
       const els = page.slice(0, added).map((e) => this.line(e));
@@ -199,8 +217,10 @@ export class LogsView {
       this.els = els.concat(this.els);
       for (const gone of this.els.splice(this.window.entries.length)) gone.remove();
       this.list.scrollTop += this.list.scrollHeight - before;
+      return added > 0;
     } catch (err) {
       this.failure.textContent = `older logs: ${(err as Error).message}`;
+      return false;
     } finally {
       this.loading = false;
       this.status();
@@ -214,6 +234,7 @@ export class LogsView {
     });
     this.list.scrollTop = this.list.scrollHeight;
     this.status();
+    void this.fill();
   }
 
   private line(entry: LogEntry): HTMLElement {

@@ -108,7 +108,7 @@ class Dashboard {
     setText(byId("consumer"), this.identity?.consumer ?? "unknown consumer");
     const scopes = this.identity?.scopes ?? ["all scopes"];
     byId("scopes").replaceChildren(...scopes.map((s) => h("span", { class: "scope" }, s)));
-    byId("all-actions").hidden = !this.canControl;
+    if (!this.canControl) byId("all-actions").replaceChildren();
     byId("read-only").hidden = this.canControl;
   }
 
