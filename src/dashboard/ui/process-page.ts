@@ -2,35 +2,12 @@ import type { Api } from "./api.ts";
 import { UsageChart } from "./charts.ts";
 import { h, setText } from "./dom.ts";
 import { isProcessEvent, mergeEvents } from "./events.ts";
-import { ACTIVE_STATES, bytes, clock, duration, exitText, percent, relative, stateName } from "./format.ts";
+import { clock, stateName } from "./format.ts";
 import { LogsView } from "./logs-view.ts";
-import { rowActions, statusNote } from "./process-table.ts";
+import { rowActions, statusFields, statusNote } from "./status-text.ts";
 import type { LogEntry, ProcessEntry, ProcessStatus } from "./types.ts";
 
 const MAX_EVENTS = 100;
-
-/** The status fields a process's page lists, each as label and text. */
-export function statusFields(s: ProcessStatus, now: number): Array<[string, string]> {
-  const at = (iso: string | undefined) => (iso ? `${clock(iso, now)} (${relative(iso, now)})` : "");
-  const fields: Array<[string, string]> = [
-    ["status", stateName(s.status) + (s.blocked ? " (blocked)" : "")],
-    ["health", s.health ?? "no healthcheck"],
-    ["type", s.type],
-    ["pid", s.pid === undefined ? "" : String(s.pid)],
-    ["started", at(s.started)],
-    ["uptime", ACTIVE_STATES.has(s.status) && s.started ? duration(now - Date.parse(s.started)) : ""],
-    ["exited", at(s.exited)],
-    ["last exit", exitText(s.code, s.signal)],
-    ["restarts", String(s.restarts)],
-    ["next restart", at(s.nextRestart)],
-    ["pending restart", s.pendingRestartReason ?? ""],
-    ["CPU", percent(s.cpu)],
-    ["memory", bytes(s.rss)],
-    ["connections", s.connections === undefined ? "" : String(s.connections)],
-    ["updated", at(s.updated)],
-  ];
-  return fields.filter(([, text]) => text !== "");
-}
 
 /** One process: its status, charts, recent events, configuration and logs. */
 export class ProcessPage {

@@ -1,5 +1,6 @@
 import { h, setText } from "./dom.ts";
 import { ACTIVE_STATES, bytes, duration, exitText, percent, relative, stateName } from "./format.ts";
+import { rowActions, statusNote } from "./status-text.ts";
 import type { ProcessEntry, ProcessStatus } from "./types.ts";
 
 /** What a row shows besides the status itself. */
@@ -48,27 +49,6 @@ const HEADINGS: Record<(typeof COLUMNS)[number], string> = {
   memory: "memory",
   actions: "",
 };
-
-/** The actions a row offers for a status: start or stop, restart, block or unblock. */
-export function rowActions(status: ProcessStatus): string[] {
-  return [
-    ACTIVE_STATES.has(status.status) ? "stop" : "start",
-    "restart",
-    status.blocked ? "unblock" : "block",
-  ];
-}
-
-/** The short line under a process's state: a pending restart, the next cron run, connections. */
-export function statusNote(status: ProcessStatus, nextRun: string | undefined, now: number): string {
-  const notes: string[] = [];
-  if (status.nextRestart) notes.push(`restart ${relative(status.nextRestart, now)}`);
-  else if (status.pendingRestartReason) notes.push(`restart pending: ${status.pendingRestartReason}`);
-  if (nextRun && !ACTIVE_STATES.has(status.status)) notes.push(`next run ${relative(nextRun, now)}`);
-  if (status.connections !== undefined) {
-    notes.push(`${status.connections} connection${status.connections === 1 ? "" : "s"}`);
-  }
-  return notes.join(" · ");
-}
 
 /**
  * The process table: one row per process, updated in place (focus and open charts survive the
