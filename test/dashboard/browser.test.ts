@@ -284,12 +284,16 @@ describe("the web dashboard in a real browser", { skip }, () => {
     assert.equal(await view.locator('dd[data-field="last exit"]').textContent(), "code 3");
     await view.locator(".events li", { hasText: "exited with code 3" }).waitFor();
     await view.locator(".log-lines .line.stderr", { hasText: "oops" }).waitFor();
+    await page.screenshot({ path: screenshotPath(dir, "dashboard-process.png"), fullPage: true });
     await view.locator("a.back").click();
     await row("talker").waitFor();
   });
 
   test("desktop screenshot", async () => {
     await row("talker").locator(".state", { hasText: "RUNNING" }).waitFor();
+    await page.locator("#logs .log-lines").evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+    });
     const target = screenshotPath(dir, "dashboard-desktop.png");
     await page.screenshot({ path: target, fullPage: true });
     assert.ok(existsSync(target));

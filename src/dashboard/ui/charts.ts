@@ -37,8 +37,8 @@ function timeValues(u: uPlot, ticks: number[]): string[] {
   return ticks.map((t) => new Date(t * 1000).toLocaleTimeString([], options));
 }
 
-/** The x axis spans the samples, and at least the last two minutes, up to now. */
-const MIN_SPAN_S = 120;
+/** The x axis spans the samples, and at least the last minute, up to now. */
+const MIN_SPAN_S = 60;
 function timeRange(_u: uPlot, min: number, max: number): [number, number] {
   const now = Date.now() / 1000;
   const end = Math.max(now, max || now);
