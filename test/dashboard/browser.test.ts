@@ -19,14 +19,19 @@ function screenshotPath(dir: string, name: string): string {
   return path.join(folder, name);
 }
 
-/** A running instance of a configuration, and the dashboard's address printed for it. */
+/**
+ * A running instance of a configuration, once its output shows `ready`, and the dashboard's address
+ * printed for it.
+ */
 async function startInstance(
   dir: string,
   config: object,
+  ready: string,
 ): Promise<{ instance: PupProcess; url: string; file: string }> {
   const file = writeJson(path.join(dir, "pup.json"), config);
   const instance = new PupProcess(["run", "--config", file]);
   await waitFor(() => existsSync(path.join(dir, ".pup", "pup.json-tmp", ".main.port")), "the port file");
+  await instance.waitForOutput(ready, 20_000);
   const printed = await runPup(["dashboard", "--config", file]);
   assert.equal(printed.code, 0, printed.stderr);
   const url = printed.stdout.trim();
@@ -90,28 +95,47 @@ describe("the web dashboard in a real browser", { skip }, () => {
   const foreignRequests: string[] = [];
 
   before(async () => {
-    ({ instance, url, file } = await startInstance(dir, {
-      name: "dashboard-test",
-      processes: [
-        { id: "talker", cmd: "sh -c 'echo hello from talker; exec sleep 1000'", autostart: true },
-        {
-          id: "chatty",
-          cmd: "sh -c 'i=1; while [ $i -le 1500 ]; do echo \"chatty line $i\"; i=$((i+1)); done; exec sleep 1000'",
-          autostart: true,
-        },
-        {
-          id: "crashy",
-          cmd: "sh -c 'echo oops >&2; exit 3'",
-          autostart: true,
-          restart: "error",
-          restartLimit: 0,
-        },
-        { id: "idle", cmd: "sleep 1000" },
-        { id: "echoer", cmd: "sh -c 'echo needle-in-the-log-$PUP_PROCESS_ID; exec sleep 1000'" },
-        { id: "nightly", cmd: "true", cron: "0 0 3 * * *" },
-        { id: "web", cmd: "sleep 1000", autostart: true, cluster: { instances: 2 } },
-      ],
-    }));
+    const port = await freePorts(1);
+    const server = `node -e "require('http').createServer((q, s) => s.end('ok')).listen(${port}, '127.0.0.1')"`;
+    ({ instance, url, file } = await startInstance(
+      dir,
+      {
+        name: "dashboard-test",
+        processes: [
+          { id: "talker", cmd: "sh -c 'echo hello from talker; exec sleep 1000'", autostart: true },
+          {
+            id: "chatty",
+            cmd: "sh -c 'i=1; while [ $i -le 1500 ]; do echo \"chatty line $i\"; i=$((i+1)); done; exec sleep 1000'",
+            autostart: true,
+          },
+          {
+            id: "crashy",
+            cmd: "sh -c 'echo oops >&2; exit 3'",
+            autostart: true,
+            restart: "error",
+            restartLimit: 0,
+          },
+          { id: "idle", cmd: "sleep 1000" },
+          { id: "echoer", cmd: "sh -c 'echo needle-in-the-log-$PUP_PROCESS_ID; exec sleep 1000'" },
+          { id: "nightly", cmd: "true", cron: "0 0 3 * * *" },
+          { id: "web", cmd: "sleep 1000", autostart: true, cluster: { instances: 2 } },
+          {
+            id: "api",
+            cmd: server,
+            autostart: true,
+            healthcheck: {
+              http: `http://127.0.0.1:${port}/`,
+              intervalMs: 300,
+              retries: 2,
+              startPeriodMs: 3000,
+            },
+          },
+          // Crashes at once and waits 8 s before each restart: long enough to watch the countdown.
+          { id: "flappy", cmd: "sh -c 'echo down; exit 1'", autostart: true, restartDelayMs: 8000 },
+        ],
+      },
+      "chatty line 1500",
+    ));
     base = url.replace(/#.*$/, "");
     await instance.waitForOutput("chatty line 1500");
     await instance.waitForOutput("exited with code 3");
@@ -171,6 +195,20 @@ describe("the web dashboard in a real browser", { skip }, () => {
     assert.ok(await row("web-2").isHidden());
     await row("web").locator("button.toggle").press("Enter");
     await row("web-2").waitFor();
+  });
+
+  test("a process with an http healthcheck shows a healthy badge", async () => {
+    await row("api").locator(".health.h-healthy", { hasText: "healthy" }).waitFor();
+    assert.equal(await row("talker").locator(".health").textContent(), "–", "no healthcheck, no badge");
+  });
+
+  test("a crash-looping process shows the countdown to its next restart", async () => {
+    const note = row("flappy").locator(".note");
+    await note.filter({ hasText: /^restart in \d+s/ }).waitFor();
+    const seconds = async () => Number(/^restart in (\d+)s/.exec((await note.textContent()) ?? "")?.[1]);
+    const first = await seconds();
+    assert.ok(first >= 1 && first <= 8, `a countdown within the delay, got ${first}`);
+    await waitFor(async () => (await seconds()) < first, "the countdown to go down");
   });
 
   test("a read-only token sees no actions, and who it is", async () => {
@@ -308,7 +346,19 @@ describe("the web dashboard in a real browser", { skip }, () => {
       const phone = await phoneContext.newPage();
       await phone.goto(url);
       await phone.locator("#connection", { hasText: "live" }).waitFor();
-      const ids = ["talker", "chatty", "crashy", "idle", "echoer", "nightly", "web", "web-1", "web-2"];
+      const ids = [
+        "talker",
+        "chatty",
+        "crashy",
+        "idle",
+        "echoer",
+        "nightly",
+        "web",
+        "web-1",
+        "web-2",
+        "api",
+        "flappy",
+      ];
       for (const id of ids) {
         const card = row(id, phone);
         await card.scrollIntoViewIfNeeded();
@@ -341,71 +391,5 @@ describe("the web dashboard in a real browser", { skip }, () => {
 
   test("the page asks nothing of any host but the instance", () => {
     assert.deepEqual(foreignRequests, []);
-  });
-});
-
-/** SPEC §8.1 (health) and §8.2 (`nextRestart`) are the core's; the page renders them when present. */
-const healthTodo = process.env.PUP_HEALTH_ON_MAIN ? false : "needs §8.1 health on main";
-
-describe("health and a pending restart in the dashboard", { skip }, () => {
-  const { dir, cleanup } = tempDir();
-  let instance: PupProcess | undefined;
-  let browser: Browser | undefined;
-  let page: Page;
-  let ready: Promise<void> | undefined;
-
-  // Set up by the first test rather than a `before` hook: until the feature lands the instance
-  // refuses the configuration, and a failed hook would fail the run although the tests are todo.
-  const setUp = () => {
-    ready ??= start();
-    return ready;
-  };
-  async function start(): Promise<void> {
-    const port = await freePorts(1);
-    const server = `node -e "require('http').createServer((q, s) => s.end('ok')).listen(${port}, '127.0.0.1')"`;
-    const started = await startInstance(dir, {
-      name: "dashboard-health",
-      processes: [
-        {
-          id: "server",
-          cmd: server,
-          autostart: true,
-          healthcheck: { http: `http://127.0.0.1:${port}/`, intervalMs: 300, retries: 1 },
-        },
-        // Crashes at once and waits 8 s before each restart: long enough to watch the countdown.
-        { id: "crashloop", cmd: "sh -c 'echo down; exit 1'", autostart: true, restartDelayMs: 8000 },
-      ],
-    });
-    instance = started.instance;
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(started.url);
-    await page.locator("#connection", { hasText: "live" }).waitFor();
-  }
-
-  after(async () => {
-    await browser?.close();
-    await instance?.kill();
-    cleanup();
-  });
-
-  const row = (id: string) => page.locator(`.processes tbody tr[data-id="${id}"]`);
-
-  test("a process with an http healthcheck shows a healthy badge", { todo: healthTodo }, async () => {
-    await setUp();
-    await row("server").locator(".health.h-healthy", { hasText: "healthy" }).waitFor();
-    assert.match((await page.locator('#summary li[data-fact="unhealthy"]').textContent()) ?? "", /^0 /);
-  });
-
-  test("a crash-looping process shows the countdown to its next restart", { todo: healthTodo }, async () => {
-    await setUp();
-    const note = row("crashloop").locator(".note");
-    await note.filter({ hasText: /^restart in \d+s/ }).waitFor();
-    const seconds = async () => Number(/^restart in (\d+)s/.exec((await note.textContent()) ?? "")?.[1]);
-    const first = await seconds();
-    assert.ok(first >= 1 && first <= 8, `a countdown within the delay, got ${first}`);
-    await waitFor(async () => (await seconds()) < first, "the countdown to go down");
-    await page.goto(`${page.url().replace(/#.*$/, "")}#/process/crashloop`);
-    await page.locator('.process-page dd[data-field="next restart"]').waitFor();
   });
 });

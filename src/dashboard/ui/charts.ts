@@ -101,7 +101,8 @@ export class UsageChart {
           })),
         ],
         axes: [
-          { ...axis, values: timeValues },
+          // Labels with seconds are wide: keep ticks far enough apart for them.
+          { ...axis, values: timeValues, space: 80 },
           { ...axis, size: 50, values: axisValues(this.kind) },
         ],
         // One line needs no key: its latest value stands beside the title.
