@@ -270,11 +270,17 @@ describe("the web dashboard in a real browser", { skip }, () => {
       .trim()
       .match(/[0-9a-f]{2}/gi)!
       .map((x: string) => Number.parseInt(x, 16)) as [number, number, number];
-    assert.ok(
-      await canvasHasColour(page, 'tr[data-charts-for="talker"] .chart[data-kind="rss"] canvas', rgb),
+    // A line is drawn once two samples in a row have a value (the process was restarted just before).
+    await waitFor(
+      () => canvasHasColour(page, 'tr[data-charts-for="talker"] .chart[data-kind="rss"] canvas', rgb),
+      "the memory line on the chart's canvas",
+      15_000,
     );
     const instanceMemory = page.locator('#instance-charts .chart[data-kind="rss"]');
-    assert.ok(Number(await instanceMemory.getAttribute("data-points")) >= 3);
+    assert.ok(
+      Number(await instanceMemory.getAttribute("data-points")) >= 3,
+      "the instance's chart has points",
+    );
   });
 
   test("a log search finds a line printed after the page opened", async () => {
@@ -287,6 +293,19 @@ describe("the web dashboard in a real browser", { skip }, () => {
     assert.equal(await page.locator("#logs .line:visible").count(), 1, "only the matching line is shown");
     await search.fill("");
     await page.locator("#logs .line:visible", { hasText: "chatty line" }).first().waitFor();
+  });
+
+  test("a paused tail holds new lines until it is resumed", async () => {
+    const needles = page.locator("#logs .line", { hasText: "needle-in-the-log-echoer" });
+    const before = await needles.count();
+    await page.locator("#logs button.pause").click();
+    const restarted = await runPup(["restart", "echoer", "--config", file]);
+    assert.equal(restarted.code, 0, restarted.stderr);
+    await page.locator("#logs .log-info", { hasText: /paused, [1-9]\d* new/ }).waitFor();
+    await instance.waitForOutput(/needle-in-the-log-echoer[\s\S]*needle-in-the-log-echoer/);
+    assert.equal(await needles.count(), before, "nothing is added while paused");
+    await page.locator("#logs button.pause", { hasText: "Resume" }).click();
+    await waitFor(async () => (await needles.count()) === before + 1, "the held line after resuming");
   });
 
   test("older entries load on scroll, by time, without gaps or repeats", async () => {

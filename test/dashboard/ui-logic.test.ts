@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { signToken } from "../../src/api/sign.ts";
+import { ApiError, actionMessage } from "../../src/dashboard/ui/api-error.ts";
 import { duration, relative } from "../../src/dashboard/ui/format.ts";
 import { inQuery, LogWindow, logsQuery, matchesText, NO_FILTER } from "../../src/dashboard/ui/log-window.ts";
 import { SampleWindow } from "../../src/dashboard/ui/samples.ts";
@@ -156,5 +157,19 @@ describe("what a status says", () => {
   test("times", () => {
     assert.equal(duration(3_723_000), "1h 2m");
     assert.equal(relative("2025-12-31T23:59:00Z", now), "1m 0s ago");
+  });
+});
+
+describe("an action's failure", () => {
+  test("a 403 says the token may not, with its scopes", () => {
+    const viewer = { consumer: "viewer", scopes: ["read"], expires: undefined };
+    assert.equal(
+      actionMessage("stop", "web", new ApiError(403, "Forbidden"), viewer),
+      "stop web: not allowed for this token (scopes: read): Forbidden",
+    );
+    assert.equal(
+      actionMessage("start", "job", new ApiError(409, 'process "job" is blocked'), viewer),
+      'start job: process "job" is blocked',
+    );
   });
 });

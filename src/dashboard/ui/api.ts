@@ -1,13 +1,8 @@
 /** The instance's REST API, as the page calls it: relative to the page, with the page's token. */
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { ApiError } from "./api-error.ts";
+
+export { ApiError };
 
 export class Api {
   /** The API's root: the dashboard is served at <root>/dashboard/. */

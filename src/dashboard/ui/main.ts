@@ -1,6 +1,7 @@
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
-import { Api, ApiError } from "./api.ts";
+import { Api } from "./api.ts";
+import { ApiError, actionMessage } from "./api-error.ts";
 import { UsageChart } from "./charts.ts";
 import { byId, h, setText } from "./dom.ts";
 import { healthEvent } from "./events.ts";
@@ -33,17 +34,6 @@ function showLogin(reason: string): void {
   byId("app").hidden = true;
   byId("identity").hidden = true;
   byId("login-error").textContent = reason;
-}
-
-/** An action's failure as the operator should read it. */
-function actionMessage(action: string, id: string, err: unknown, identity: Identity | undefined): string {
-  const what = `${action} ${id}`;
-  if (err instanceof ApiError && err.status === 403) {
-    const scopes = identity?.scopes?.join(", ") || "none";
-    return `${what}: not allowed for this token (scopes: ${scopes}): ${err.message}`;
-  }
-  if (err instanceof ApiError && err.status === 401) return `${what}: the token was refused: ${err.message}`;
-  return `${what}: ${(err as Error).message}`;
 }
 
 class Dashboard {
