@@ -188,7 +188,8 @@ describe("API endpoints (SPEC §5.2)", () => {
   });
 
   test("POST /telemetry stores the process's telemetry; 400 malformed, 404 unknown sender", async () => {
-    const telemetry = { sender: "talker", memory: { rss: 123 }, sent: new Date().toISOString(), cwd: "/tmp" };
+    const memory = { rss: 123, heapTotal: 4, heapUsed: 3, external: 1 };
+    const telemetry = { sender: "talker", memory, sent: new Date().toISOString(), cwd: "/tmp" };
     const r = await api.call("POST", "/telemetry", { body: telemetry });
     assert.equal(r.status, 200, r.text);
     assert.deepEqual((await api.call("GET", "/processes/talker")).body.data.status.telemetry, telemetry);
