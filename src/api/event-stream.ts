@@ -31,16 +31,20 @@ export const CLOSE = {
 /** After a close frame, how long a subscriber has to answer before its connection is cut. */
 const CLOSE_GRACE_MS = 2000;
 
-export interface EventStreamOptions {
+/** How much the stream keeps unsent before it disconnects subscribers that fall behind. */
+export interface StreamLimits {
+  /** A subscriber with more than this many bytes unsent is disconnected (default 4 MiB). */
+  maxBufferedBytes?: number;
+  /** Past this many bytes unsent over all subscribers, the slowest are disconnected (default 32 MiB). */
+  maxTotalBufferedBytes?: number;
+}
+
+export interface EventStreamOptions extends StreamLimits {
   supervisor: Supervisor;
   logger: Logger;
   /** The state object sent as `init` and, once a second, as `application_state`. */
   state: () => ApplicationState;
   guard: RenderGuard;
-  /** A subscriber with more than this many bytes unsent is disconnected. */
-  maxBufferedBytes?: number;
-  /** Past this many bytes unsent over all subscribers, the slowest are disconnected. */
-  maxTotalBufferedBytes?: number;
   stateIntervalMs?: number;
   /** A subscriber that does not answer a ping within this time is dropped. */
   heartbeatMs?: number;

@@ -11,7 +11,7 @@ import { isUserError, UserError } from "../common/errors.ts";
 import { dashboardRoutes } from "../dashboard/routes.ts";
 import type { InstanceContext } from "../instance/instance.ts";
 import { VERSION } from "../version.ts";
-import { EventStream } from "./event-stream.ts";
+import { EventStream, type StreamLimits } from "./event-stream.ts";
 import { parseJsonBodies } from "./json-body.ts";
 import type { LogEntryCount } from "./log-count.ts";
 import { ApiMetrics } from "./metrics.ts";
@@ -47,6 +47,7 @@ export interface ApiServerOptions {
   logEntries: LogEntryCount;
   /** This run of the instance: its children's tokens name it, and are refused by any other run. */
   run?: string;
+  streamLimits?: StreamLimits;
 }
 
 export interface ApiServer {
@@ -135,7 +136,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const verifier = new TokenVerifier(secret, context.config.api?.revoked ?? [], options.run);
   const state = () => applicationState(supervisor, context.startedAt, options.port());
   const guard = new RenderGuard((text) => logger.log("error", "rest", text));
-  const stream = new EventStream({ supervisor, logger, state, guard });
+  const stream = new EventStream({ supervisor, logger, state, guard, ...options.streamLimits });
   const metrics = new ApiMetrics(supervisor, options.logEntries, () => stream.size);
   const processList = new ProcessListCache(supervisor);
 

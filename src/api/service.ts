@@ -3,6 +3,7 @@ import dns from "node:dns/promises";
 import { rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import type { InstanceContext, InstanceService } from "../instance/instance.ts";
+import type { StreamLimits } from "./event-stream.ts";
 import { LogEntryCount } from "./log-count.ts";
 import type { Scope } from "./scopes.ts";
 import { ensureSecret } from "./secret.ts";
@@ -61,6 +62,10 @@ function listen(server: net.Server, host: string, port: number): Promise<void> {
  */
 export class ApiService implements InstanceService {
   readonly name = "REST API";
+
+  /** `stream`: the event stream's bounds, when not the defaults. */
+  constructor(private readonly options: { stream?: StreamLimits } = {}) {}
+
   private readonly listeners: net.Server[] = [];
   private portFile: string | undefined;
   private port = 0;
@@ -87,7 +92,14 @@ export class ApiService implements InstanceService {
     this.logError = (text) => context.logger.log("error", "rest", text);
     this.createServer = async () => {
       const { createApiServer } = await import("./server.ts");
-      return createApiServer({ context, secret, port: () => this.port, logEntries, run: this.run });
+      return createApiServer({
+        context,
+        secret,
+        port: () => this.port,
+        logEntries,
+        run: this.run,
+        streamLimits: this.options.stream,
+      });
     };
 
     // `localhost` is every address it names (127.0.0.1 and ::1), on one port, as Fastify binds it.
