@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import dns from "node:dns/promises";
 import { rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import { makePrivate, PRIVATE_FILE_MODE } from "../common/private-files.ts";
 import type { InstanceContext, InstanceService } from "../instance/instance.ts";
 import type { StreamLimits } from "./event-stream.ts";
 import { LogEntryCount } from "./log-count.ts";
@@ -85,6 +86,15 @@ export class ApiService implements InstanceService {
   private readonly run = randomBytes(12).toString("base64url");
 
   async start(context: InstanceContext): Promise<void> {
+    const opened = makePrivate(context.paths.secretFile, PRIVATE_FILE_MODE);
+    if (opened) {
+      context.logger.log(
+        "warn",
+        "rest",
+        `the API secret was readable by others (${opened}): whoever read it can sign tokens with ` +
+          "every scope; delete the file and restart pup to make a new one (every earlier token is then refused)",
+      );
+    }
     const secret = ensureSecret(context.paths.secretFile);
     const hostname = context.config.api?.hostname ?? "127.0.0.1";
     const logEntries = new LogEntryCount();

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Telemetry } from "../../src/core/types.ts";
+import { waitFor } from "../helpers/wait.ts";
 import { ApiInstance, type Json } from "./api-instance.ts";
 
 /** `[[[…]]]` nested `depth` times: about 2 bytes a level. */
@@ -95,5 +98,54 @@ describe("bodies from any token holder cannot take the API down", () => {
       ["a", "b"],
     );
     assert.ok(api.entries.some((e) => e.severity === "error" && /telemetry of b/.test(e.text)));
+  });
+});
+
+describe("POST /log cannot forge log lines", () => {
+  let api: ApiInstance;
+  before(async () => {
+    api = await ApiInstance.start({
+      logger: { console: false, stdout: "pup.log" },
+      processes: [{ id: "a", cmd: "sleep 1000" }],
+    });
+  });
+  after(() => api.close());
+
+  test("plugin is a name: 1–64 of a-z A-Z 0-9 @ . _ -", async () => {
+    const log = (plugin: string) =>
+      api.call("POST", "/log", { body: { severity: "info", plugin, message: "m" } });
+    for (const plugin of ["p", "@scope.name_v-2", "x".repeat(64)]) {
+      assert.equal((await log(plugin)).status, 201, plugin);
+    }
+    for (const plugin of ["", "x".repeat(65), "fake:stderr] [ERROR", "a\nb", "a\u001b[31m", "a b", "é"]) {
+      const r = await log(plugin);
+      assert.equal(r.status, 400, JSON.stringify(plugin));
+      assert.match(r.body.error, /plugin/);
+    }
+  });
+
+  test("a message with newlines and escape sequences is one inert line in the log file, kept whole in the store", async () => {
+    const message = "done\n2026-01-01T00:00:00.000Z [ERROR] [a:stderr] \u001b[2Jdisk full\r";
+    const r = await api.call("POST", "/log", { body: { severity: "info", plugin: "probe", message } });
+    assert.equal(r.status, 201);
+    const file = path.join(api.dir, "pup.log");
+    const line = await waitFor(
+      () =>
+        readFileSync(file, "utf8")
+          .split("\n")
+          .find((l) => l.includes("[core:api-probe]")),
+      "the entry in the log file",
+    );
+    assert.match(
+      line,
+      /\[core:api-probe\] done\\n2026-01-01T00:00:00\.000Z \[ERROR\] \[a:stderr\] \\x1b\[2Jdisk full\\r$/,
+    );
+    assert.ok(
+      !readFileSync(file, "utf8")
+        .split("\n")
+        .some((l) => l.startsWith("2026-01-01")),
+    );
+    const stored = await api.call("GET", "/logs?processId=core&nRows=10");
+    assert.ok(stored.body.data.some((e: Json) => e.text === message));
   });
 });
