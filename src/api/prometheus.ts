@@ -85,7 +85,7 @@ export function createRegistry(sources: MetricSources): Registry {
   });
   new Counter({
     name: "pup_process_cpu_seconds_total",
-    help: "CPU time used by each process and its descendants, counted while the instance is scraped",
+    help: "CPU seconds used by each process and its descendants since the instance started, as sampled",
     labelNames: ["process"],
     registers,
     collect() {
