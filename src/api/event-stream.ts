@@ -6,6 +6,7 @@ import type { Logger } from "../logs/logger.ts";
 import type { RenderGuard } from "./render-guard.ts";
 import type { ApplicationState } from "./state.ts";
 import { overCap } from "./stream-bounds.ts";
+import { textFrame } from "./ws-frame.ts";
 
 /** The events the stream forwards from the supervising core, as they are named on the wire. */
 const FORWARDED = [
@@ -28,8 +29,11 @@ export const CLOSE = {
   revoked: { code: 4401, reason: "token revoked" },
 } as const;
 
-/** After a close frame, how long a subscriber has to answer before its connection is cut. */
-const CLOSE_GRACE_MS = 2000;
+/**
+ * After a close frame, how long a subscriber has to answer before its connection is cut: what a
+ * dropped subscriber had unsent is held until then.
+ */
+const CLOSE_GRACE_MS = 1000;
 
 /** How much the stream keeps unsent before it disconnects subscribers that fall behind. */
 export interface StreamLimits {
@@ -62,18 +66,34 @@ export interface Subscription {
   ipcFor?: string | null;
 }
 
+/** The TCP connection under a subscriber's WebSocket, which the stream writes its frames to. */
+export interface Connection {
+  write(data: Buffer): boolean;
+  readonly destroyed: boolean;
+}
+
 interface Subscriber extends Subscription {
   socket: WebSocket;
+  connection: Connection;
+  /** Frames for it since the last flush, written together at the end of this turn of the loop. */
+  pending: Buffer[];
+  pendingBytes: number;
   alive: boolean;
   expiry?: LongTimeout;
 }
 
 /**
  * `GET /wss` subscribers and what they receive: `{t, d}` messages for core events, log entries and
- * the application state. Each message is serialised once, into one buffer that every subscriber's
- * socket sends from. What waits unsent is bounded for each subscriber and for all of them together
- * (the slowest go first); a subscriber that vanished without closing is found by the heartbeat;
- * one whose token expires or is revoked is closed.
+ * the application state. Each message is serialised and framed once for everybody; what a
+ * subscriber gets in one turn of the event loop (a burst of a child's lines is a message each)
+ * leaves in one write of those bytes. So what waits unsent is bytes, not a heap object per message
+ * per subscriber, and its bounds are real: for each subscriber, and for all of them together (the
+ * slowest go first). A subscriber that vanished without closing is found by the heartbeat; one
+ * whose token expires or is revoked is closed.
+ *
+ * Data frames are written to the connection directly, beside `ws`, which still sends pings and
+ * close frames (after the pending frames: see `end`); this needs the server without
+ * permessage-deflate, as it is configured (server.ts).
  */
 export class EventStream {
   private readonly subscribers = new Map<WebSocket, Subscriber>();
@@ -87,6 +107,13 @@ export class EventStream {
   private readonly maxTotalBufferedBytes: number;
   /** Subscribers disconnected for falling behind, logged together once the current send is over. */
   private droppedBehind: number[] = [];
+  /** Subscribers with frames pending, flushed together at the end of this turn of the loop. */
+  private flushing: Subscriber[] = [];
+  /**
+   * What all subscribers had unsent at the last count, plus what was queued since: when it passes
+   * the total bound, the subscribers are counted again and the slowest dropped, within the turn.
+   */
+  private unsentEstimate = 0;
 
   constructor(private readonly options: EventStreamOptions) {
     this.maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
@@ -95,6 +122,13 @@ export class EventStream {
 
   get size(): number {
     return this.subscribers.size;
+  }
+
+  /** Bytes written to subscribers and not sent yet, over all of them. */
+  get unsentBytes(): number {
+    let total = 0;
+    for (const s of this.subscribers.values()) total += this.unsent(s);
+    return total;
   }
 
   /**
@@ -138,8 +172,16 @@ export class EventStream {
     }
   }
 
-  add(socket: WebSocket, subscription: Subscription): void {
-    const subscriber: Subscriber = { ...subscription, socket, alive: true };
+  /** A new subscriber, on `socket` (the WebSocket) over `connection` (its TCP socket). */
+  add(socket: WebSocket, subscription: Subscription, connection: Connection): void {
+    const subscriber: Subscriber = {
+      ...subscription,
+      socket,
+      connection,
+      pending: [],
+      pendingBytes: 0,
+      alive: true,
+    };
     this.subscribers.set(socket, subscriber);
     if (subscription.ipcFor === undefined) this.full++;
     this.attach();
@@ -158,8 +200,7 @@ export class EventStream {
     }
     if (subscription.ipcFor === undefined) {
       const init = this.serialize("init", this.options.state());
-      if (init) this.send(subscriber, init);
-      this.reportDropped();
+      if (init) this.queue(subscriber, init);
     }
   }
 
@@ -167,13 +208,20 @@ export class EventStream {
     const subscriber = this.subscribers.get(socket);
     if (!subscriber) return;
     this.subscribers.delete(socket);
+    subscriber.pending = [];
+    subscriber.pendingBytes = 0;
     subscriber.expiry?.clear();
     if (subscriber.ipcFor === undefined) this.full--;
     this.detach();
   }
 
-  /** Close a subscriber's stream, telling it why; cut it if it does not answer in time. */
+  /**
+   * Close a subscriber's stream, telling it why, after what it was sent (unless it is dropped for
+   * not reading it); cut it if it does not answer in time.
+   */
   private end(socket: WebSocket, why: { code: number; reason: string }, detail = ""): void {
+    const s = this.subscribers.get(socket);
+    if (s && why !== CLOSE.fellBehind) this.write(s);
     this.remove(socket);
     socket.close(why.code, `${why.reason}${detail}`);
     setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
@@ -205,7 +253,7 @@ export class EventStream {
     );
   }
 
-  /** The message as bytes, once for everybody; a payload that cannot be written is repaired or skipped. */
+  /** The message as a frame, once for everybody; a payload that cannot be written is repaired or skipped. */
   private serialize(t: string, d: unknown): Buffer | undefined {
     const { guard, logger } = this.options;
     const repair = (data: unknown): unknown => {
@@ -217,7 +265,7 @@ export class EventStream {
       return data;
     };
     try {
-      return guard.render((data) => Buffer.from(JSON.stringify({ t, d: data })), d, repair);
+      return guard.render((data) => textFrame(Buffer.from(JSON.stringify({ t, d: data }))), d, repair);
     } catch (err) {
       // Not logged as an entry of its own while streaming entries: that one would be broadcast too.
       setImmediate(() =>
@@ -227,25 +275,63 @@ export class EventStream {
     }
   }
 
-  private sendAll(message: Buffer, wanted: (s: Subscriber) => boolean): void {
-    let total = 0;
-    for (const s of [...this.subscribers.values()]) {
-      if (wanted(s)) this.send(s, message);
-      total += s.socket.bufferedAmount;
-    }
-    if (total > this.maxTotalBufferedBytes) {
-      const buffered = [...this.subscribers.values()].map((s) => ({ s, bytes: s.socket.bufferedAmount }));
-      for (const { s, bytes } of overCap(buffered, this.maxTotalBufferedBytes)) this.dropBehind(s, bytes);
-    }
+  private sendAll(frame: Buffer, wanted: (s: Subscriber) => boolean): void {
+    for (const s of this.subscribers.values()) if (wanted(s)) this.queue(s, frame);
+  }
+
+  private queue(s: Subscriber, frame: Buffer): void {
+    if (s.socket.readyState !== s.socket.OPEN) return;
+    s.pending.push(frame);
+    s.pendingBytes += frame.length;
+    if (s.pending.length === 1 && this.flushing.push(s) === 1) setImmediate(() => this.flush());
+    // A burst (a child's lines read at once) is bounded before the end of the turn too.
+    const unsent = this.unsent(s);
+    if (unsent > this.maxBufferedBytes) this.dropBehind(s, unsent);
+    else if ((this.unsentEstimate += frame.length) > this.maxTotalBufferedBytes) this.applyBounds();
+  }
+
+  /** What waits for a subscriber: written but not sent, and not written yet. */
+  private unsent(s: Subscriber): number {
+    return s.socket.bufferedAmount + s.pendingBytes;
+  }
+
+  private write(s: Subscriber): void {
+    if (s.pending.length === 0) return;
+    const bytes = s.pending.length === 1 ? s.pending[0] : Buffer.concat(s.pending, s.pendingBytes);
+    s.pending = [];
+    s.pendingBytes = 0;
+    if (s.socket.readyState === s.socket.OPEN && !s.connection.destroyed) s.connection.write(bytes);
+  }
+
+  /** Write what this turn of the loop queued, then apply the bounds. */
+  private flush(): void {
+    const flushing = this.flushing;
+    this.flushing = [];
+    for (const s of flushing) this.write(s);
+    this.applyBounds();
     this.reportDropped();
   }
 
-  private send(s: Subscriber, message: Buffer): void {
-    const { socket } = s;
-    if (socket.readyState !== socket.OPEN) return;
-    socket.send(message, { binary: false });
-    const unsent = socket.bufferedAmount;
-    if (unsent > this.maxBufferedBytes) this.dropBehind(s, unsent);
+  /** Drop subscribers over their own bound, then the slowest while all together are over theirs. */
+  private applyBounds(): void {
+    let total = 0;
+    const buffered: Array<{ s: Subscriber; bytes: number }> = [];
+    for (const s of [...this.subscribers.values()]) {
+      const bytes = this.unsent(s);
+      if (bytes > this.maxBufferedBytes) {
+        this.dropBehind(s, bytes);
+        continue;
+      }
+      total += bytes;
+      buffered.push({ s, bytes });
+    }
+    if (total > this.maxTotalBufferedBytes) {
+      for (const { s, bytes } of overCap(buffered, this.maxTotalBufferedBytes)) {
+        this.dropBehind(s, bytes);
+        total -= bytes;
+      }
+    }
+    this.unsentEstimate = total;
   }
 
   private dropBehind(s: Subscriber, unsent: number): void {
@@ -284,9 +370,10 @@ export class EventStream {
     }
   }
 
-  /** Stop forwarding and close every subscriber. */
+  /** Stop forwarding and close every subscriber, after what it was sent. */
   close(): void {
-    for (const socket of [...this.subscribers.keys()]) {
+    for (const [socket, s] of [...this.subscribers]) {
+      this.write(s);
       this.remove(socket);
       socket.close(CLOSE.shutdown.code, CLOSE.shutdown.reason);
     }

@@ -23,7 +23,7 @@ export class ApiMetrics {
   constructor(
     private readonly supervisor: Supervisor,
     private readonly logEntries: LogEntryCount,
-    private readonly subscribers: () => number,
+    private readonly stream: { readonly size: number; readonly unsentBytes: number },
   ) {}
 
   countRequest(method: string, route: string, status: number): void {
@@ -37,7 +37,8 @@ export class ApiMetrics {
   async scrape(): Promise<{ contentType: string; text: string }> {
     this.registry ??= import("./prometheus.ts").then(({ createRegistry }) =>
       createRegistry({
-        subscribers: this.subscribers,
+        subscribers: () => this.stream.size,
+        streamUnsentBytes: () => this.stream.unsentBytes,
         statuses: () => this.statuses,
         cpuSeconds: () => this.cpuSeconds,
         requests: () => this.requestCounts.values(),

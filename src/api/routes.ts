@@ -339,7 +339,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
         .code(426)
         .header("upgrade", "websocket")
         .send({ error: "GET /wss is a WebSocket: send an upgrade request" }),
-    wsHandler: (socket, request) => stream.add(socket, subscription(request.caller!)),
+    wsHandler: (socket, request) => stream.add(socket, subscription(request.caller!), request.raw.socket),
   });
 
   app.get(

@@ -137,7 +137,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const state = () => applicationState(supervisor, context.startedAt, options.port());
   const guard = new RenderGuard((text) => logger.log("error", "rest", text));
   const stream = new EventStream({ supervisor, logger, state, guard, ...options.streamLimits });
-  const metrics = new ApiMetrics(supervisor, options.logEntries, () => stream.size);
+  const metrics = new ApiMetrics(supervisor, options.logEntries, stream);
   const processList = new ProcessListCache(supervisor);
 
   const app = Fastify({
@@ -191,7 +191,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   });
 
   await app.register(fastifyWebsocket, {
-    options: { maxPayload: 64 * 1024 },
+    // No permessage-deflate: the event stream writes its frames, made once for all, as they are.
+    options: { maxPayload: 64 * 1024, perMessageDeflate: false },
     // Subscribers hear why the stream ends (1001, going away) before the server closes.
     preClose(done) {
       stream.close();
