@@ -286,8 +286,12 @@ export class EventStream {
     if (s.pending.length === 1 && this.flushing.push(s) === 1) setImmediate(() => this.flush());
     // A burst (a child's lines read at once) is bounded before the end of the turn too.
     const unsent = this.unsent(s);
-    if (unsent > this.maxBufferedBytes) this.dropBehind(s, unsent);
-    else if ((this.unsentEstimate += frame.length) > this.maxTotalBufferedBytes) this.applyBounds();
+    if (unsent > this.maxBufferedBytes) {
+      this.dropBehind(s, unsent);
+      return;
+    }
+    this.unsentEstimate += frame.length;
+    if (this.unsentEstimate > this.maxTotalBufferedBytes) this.applyBounds();
   }
 
   /** What waits for a subscriber: written but not sent, and not written yet. */
