@@ -1,5 +1,4 @@
 import type { Registry } from "prom-client";
-import { ResourceSampler } from "../core/resource-sampler.ts";
 import type { Supervisor } from "../core/supervisor.ts";
 import type { ProcessInfo } from "../core/types.ts";
 import type { LogEntryCount } from "./log-count.ts";
@@ -15,35 +14,17 @@ export class ApiMetrics {
     string,
     { method: string; route: string; status: string; n: number }
   >();
-  /** CPU seconds used per process while scraped: a scrape's sampler reads what ran since the last. */
-  private readonly cpuSeconds = new Map<string, number>();
-  private readonly sampler = new ResourceSampler();
-  private lastScrape = performance.now();
   private registry: Promise<Registry> | undefined;
   /** The processes as listed once at the start of a scrape: every metric reads this one list. */
   private statuses: ProcessInfo[] = [];
+  /** CPU seconds per process, as the supervisor's sampler counted them, read with the list. */
+  private cpuSeconds = new Map<string, number>();
 
   constructor(
     private readonly supervisor: Supervisor,
     private readonly logEntries: LogEntryCount,
-    private readonly subscribers: () => number,
+    private readonly stream: { readonly size: number; readonly unsentBytes: number },
   ) {}
-
-  /** Add the CPU time each process group used since the previous scrape. */
-  private sampleCpu(): void {
-    const byGroup = new Map<number, string>();
-    for (const status of this.statuses) {
-      if (status.type !== "cluster" && status.pid !== undefined) byGroup.set(status.pid, status.id);
-      if (!this.cpuSeconds.has(status.id) && status.type !== "cluster") this.cpuSeconds.set(status.id, 0);
-    }
-    const now = performance.now();
-    const elapsed = (now - this.lastScrape) / 1000;
-    this.lastScrape = now;
-    for (const [group, usage] of this.sampler.sample(new Set(byGroup.keys()))) {
-      const id = byGroup.get(group)!;
-      this.cpuSeconds.set(id, (this.cpuSeconds.get(id) ?? 0) + (usage.cpu / 100) * elapsed);
-    }
-  }
 
   countRequest(method: string, route: string, status: number): void {
     const key = `${method} ${route} ${status}`;
@@ -56,18 +37,18 @@ export class ApiMetrics {
   async scrape(): Promise<{ contentType: string; text: string }> {
     this.registry ??= import("./prometheus.ts").then(({ createRegistry }) =>
       createRegistry({
-        subscribers: this.subscribers,
+        subscribers: () => this.stream.size,
+        streamUnsentBytes: () => this.stream.unsentBytes,
         statuses: () => this.statuses,
-        cpuSeconds: () => {
-          this.sampleCpu();
-          return this.cpuSeconds;
-        },
+        cpuSeconds: () => this.cpuSeconds,
         requests: () => this.requestCounts.values(),
         logEntries: () => this.logEntries.bySeverity,
       }),
     );
     const registry = await this.registry;
+    // Listing samples usage when the last sample is older than the supervisor's interval.
     this.statuses = this.supervisor.list().map((e) => e.status);
+    this.cpuSeconds = this.supervisor.cpuSeconds();
     return { contentType: registry.contentType, text: await registry.metrics() };
   }
 }

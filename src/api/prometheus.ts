@@ -4,6 +4,7 @@ import type { ProcessInfo } from "../core/types.ts";
 /** What the metrics are read from, at each scrape. */
 export interface MetricSources {
   subscribers(): number;
+  streamUnsentBytes(): number;
   /** Every process's status, as listed once for the whole scrape. */
   statuses(): ProcessInfo[];
   /** CPU seconds per process, up to this scrape. */
@@ -26,6 +27,14 @@ export function createRegistry(sources: MetricSources): Registry {
     registers,
     collect() {
       this.set(sources.subscribers());
+    },
+  });
+  new Gauge({
+    name: "pup_api_stream_unsent_bytes",
+    help: "bytes written to event-stream subscribers and not yet sent, over all of them",
+    registers,
+    collect() {
+      this.set(sources.streamUnsentBytes());
     },
   });
   new Gauge({
@@ -85,7 +94,7 @@ export function createRegistry(sources: MetricSources): Registry {
   });
   new Counter({
     name: "pup_process_cpu_seconds_total",
-    help: "CPU time used by each process and its descendants, counted while the instance is scraped",
+    help: "CPU seconds used by each process and its descendants since the instance started, as sampled",
     labelNames: ["process"],
     registers,
     collect() {

@@ -1,11 +1,12 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Supervisor } from "../core/supervisor.ts";
-import type { Telemetry } from "../core/types.ts";
+import type { ProcessEntry, Telemetry } from "../core/types.ts";
 import type { InstanceContext } from "../instance/instance.ts";
 import type { LogEntry, Severity } from "../logs/entry.ts";
-import type { EventStream } from "./event-stream.ts";
+import type { EventStream, Subscription } from "./event-stream.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import type { ProcessListCache } from "./process-list.ts";
+import type { RenderGuard } from "./render-guard.ts";
 import {
   applicationState as applicationStateSchema,
   authFailures,
@@ -19,9 +20,14 @@ import {
   processIdParams,
   processStatus,
   streamQuery,
+  TELEMETRY_BODY_LIMIT,
   telemetry,
 } from "./schemas.ts";
 import type { ApplicationState } from "./state.ts";
+import { allows, boundProcess, type Caller } from "./tokens.ts";
+
+/** The IPC target that addresses every process. */
+const IPC_EVERYONE = "*";
 
 export interface RouteDeps {
   context: InstanceContext;
@@ -29,10 +35,19 @@ export interface RouteDeps {
   stream: EventStream;
   metrics: ApiMetrics;
   processList: ProcessListCache;
+  guard: RenderGuard;
 }
 
 /** What Fastify sends a serialised JSON body as. */
 const JSON_TYPE = "application/json; charset=utf-8";
+
+/**
+ * Send `payload` serialised by the route's schema, or, if that throws (a process's entry that
+ * cannot be written), serialised again after `repair`: one bad entry does not fail the answer.
+ */
+function sendGuarded<T>(reply: FastifyReply, guard: RenderGuard, payload: T, repair: (payload: T) => T) {
+  return reply.type(JSON_TYPE).send(guard.render((p: T) => reply.serialize(p), payload, repair));
+}
 
 /** The process actions of `POST /processes/{id}/<action>`, each one call of the facade. */
 const ACTIONS: Record<string, { summary: string; run: (s: Supervisor, id: string) => unknown }> = {
@@ -63,7 +78,7 @@ const unknownProcess = { 404: { ...errorBody, description: "no process with this
 
 /** Every route of SPEC §5.2; registered at the root and again under /api. */
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  const { context, state, stream, metrics, processList } = deps;
+  const { context, state, stream, metrics, processList, guard } = deps;
   const { supervisor, logger } = context;
 
   app.get(
@@ -77,7 +92,13 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     },
     // Serialised by the route's own serializer, once per change (see ProcessListCache).
     (_request, reply) => {
-      reply.type(JSON_TYPE).send(processList.get((payload) => reply.serialize(payload)));
+      const serialize = (payload: { data: ProcessEntry[] }) =>
+        guard.render(
+          (p) => reply.serialize(p),
+          payload,
+          (p) => ({ data: p.data.map(guard.entry) }),
+        );
+      reply.type(JSON_TYPE).send(processList.get(serialize));
     },
   );
 
@@ -91,7 +112,10 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
         response: { 200: dataOf(processEntry, "the process"), ...authFailures, ...unknownProcess },
       },
     },
-    async (request) => ({ data: supervisor.get(request.params.id) }),
+    async (request, reply) =>
+      sendGuarded(reply, guard, { data: supervisor.get(request.params.id) }, (p) => ({
+        data: guard.entry(p.data),
+      })),
   );
 
   for (const [action, { summary, run }] of Object.entries(ACTIONS)) {
@@ -115,10 +139,12 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
           },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const { id } = request.params;
         await run(supervisor, id);
-        return { data: named(supervisor, id) };
+        return sendGuarded(reply, guard, { data: named(supervisor, id) }, (p) => ({
+          data: p.data.map(guard.status),
+        }));
       },
     );
   }
@@ -132,13 +158,15 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
         response: { 200: dataOf(applicationStateSchema, "the state"), ...authFailures },
       },
     },
-    async () => ({ data: state() }),
+    async (_request, reply) =>
+      sendGuarded(reply, guard, { data: state() }, (p) => ({ data: guard.state(p.data) })),
   );
 
   app.post<{ Body: Telemetry }>(
     "/telemetry",
     {
       config: { scope: "telemetry" },
+      bodyLimit: TELEMETRY_BODY_LIMIT,
       schema: {
         summary: "Report a process's telemetry; stored as that process's `telemetry`.",
         body: telemetry,
@@ -146,13 +174,24 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
           200: dataOf({ type: "null" }, "stored"),
           ...badRequest,
           ...authFailures,
+          403: {
+            ...errorBody,
+            description: "the token is a child's (telemetry-<id>), and the sender is another process",
+          },
           404: { ...errorBody, description: "the sender is not a process of this instance" },
         },
       },
     },
     async (request, reply) => {
+      const { sender } = request.body;
+      const own = boundProcess(request.caller!);
+      if (own !== undefined && own.toLowerCase() !== sender.toLowerCase()) {
+        return reply
+          .code(403)
+          .send({ error: `this token reports telemetry for "${own}" only, not "${sender}"` });
+      }
       if (!supervisor.setTelemetry(request.body)) {
-        return reply.code(404).send({ error: `unknown sender "${request.body.sender}"` });
+        return reply.code(404).send({ error: `unknown sender "${sender}"` });
       }
       return { data: null };
     },
@@ -163,13 +202,23 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     {
       config: { scope: "telemetry" },
       schema: {
-        summary: "Send an event to another process: event-stream subscribers receive it as `ipc`.",
+        summary:
+          'Send an event to another process (or to every one, target "*"): event-stream subscribers ' +
+          "receive it as `ipc`, a child's own stream only when it is addressed to that child.",
         body: ipcBody,
-        response: { 200: dataOf({ type: "null" }, "sent"), ...badRequest, ...authFailures },
+        response: {
+          200: dataOf({ type: "null" }, "sent"),
+          ...badRequest,
+          ...authFailures,
+          404: { ...errorBody, description: 'the target is neither a process nor "*"' },
+        },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { target, event, eventData } = request.body;
+      if (target !== IPC_EVERYONE && (target.toLowerCase() === "all" || !supervisor.has(target))) {
+        return reply.code(404).send({ error: `unknown target "${target}": a process id, or "*" for all` });
+      }
       supervisor.events.emit("ipc", { sender: request.caller!.consumer, target, event, eventData });
       return { data: null };
     },
@@ -270,12 +319,14 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.route({
     method: "GET",
     url: "/wss",
-    config: { scope: "read", queryToken: true },
+    config: { scope: ["read", "telemetry"], queryToken: true },
     schema: {
       summary:
         "Event stream (WebSocket): messages {t, d} for log, process_status_changed, process_scheduled, " +
         "process_scheduled_terminate, process_watch, init, process_telemetry, application_state, terminating, ipc. " +
-        "The token may also come as ?access_token=.",
+        "The token may also come as ?access_token=. A token without `read` (a child's) receives only the " +
+        'ipc events addressed to its process or to "*". The stream closes when the token expires or its ' +
+        "consumer is revoked (4401), and when the subscriber falls too far behind (1008).",
       querystring: streamQuery,
       response: {
         101: { description: "switching to the WebSocket protocol", type: "null" },
@@ -288,7 +339,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
         .code(426)
         .header("upgrade", "websocket")
         .send({ error: "GET /wss is a WebSocket: send an upgrade request" }),
-    wsHandler: (socket) => stream.add(socket),
+    wsHandler: (socket, request) => stream.add(socket, subscription(request.caller!), request.raw.socket),
   });
 
   app.get(
@@ -304,6 +355,13 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     },
     async () => app.swagger(),
   );
+}
+
+/** What a token may receive on the event stream: everything with `read`; else IPC for its process. */
+function subscription(caller: Caller): Subscription {
+  const { consumer, expiresAtMs } = caller;
+  if (allows(caller, "read")) return { consumer, expiresAtMs };
+  return { consumer, expiresAtMs, ipcFor: boundProcess(caller) ?? null };
 }
 
 /** The statuses of the processes an id names: all, a cluster with its instances, or one. */

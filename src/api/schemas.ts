@@ -14,17 +14,51 @@ export const errorBody = {
   description: "what went wrong",
 } as const;
 
+const memoryNumber = { type: "number", minimum: 0 } as const;
+
+/** A value a telemetry report may carry beside its four fields: small and shallow. */
+const extraScalar = { type: ["string", "number", "boolean", "null"], maxLength: 1024 } as const;
+const extraValue = {
+  anyOf: [
+    extraScalar,
+    { type: "array", items: extraScalar, maxItems: 32 },
+    { type: "object", additionalProperties: extraScalar, maxProperties: 32 },
+  ],
+} as const;
+
+/** Keys a telemetry report may carry beyond sender, memory, sent and cwd. */
+export const TELEMETRY_EXTRA_KEYS = 16;
+
 export const telemetry = {
   type: "object",
   properties: {
-    sender: { type: "string", minLength: 1, description: "the sending process's id" },
-    memory: { description: "the process's memory usage, as the process reports it" },
-    sent: { type: "string", description: "when the process sent it (ISO 8601)" },
-    cwd: { type: "string" },
+    sender: { type: "string", minLength: 1, maxLength: 64, description: "the sending process's id" },
+    memory: {
+      type: "object",
+      description: "the process's memory usage in bytes (process.memoryUsage(): more numbers may follow)",
+      properties: {
+        rss: memoryNumber,
+        heapTotal: memoryNumber,
+        heapUsed: memoryNumber,
+        external: memoryNumber,
+      },
+      required: ["rss", "heapTotal", "heapUsed", "external"],
+      additionalProperties: memoryNumber,
+      maxProperties: 16,
+    },
+    sent: { type: "string", maxLength: 64, description: "when the process sent it (ISO 8601)" },
+    cwd: { type: "string", maxLength: 4096 },
   },
   required: ["sender", "memory", "sent", "cwd"],
-  additionalProperties: true,
+  description:
+    `Up to ${TELEMETRY_EXTRA_KEYS} more keys may come along, each a string (at most 1024 characters), ` +
+    "number, boolean or null, or a list or object of up to 32 of those.",
+  additionalProperties: extraValue,
+  maxProperties: 4 + TELEMETRY_EXTRA_KEYS,
 } as const;
+
+/** A telemetry report is a few hundred bytes; this leaves room for every extra key allowed. */
+export const TELEMETRY_BODY_LIMIT = 64 * 1024;
 
 export const processStatus = {
   type: "object",
@@ -154,7 +188,11 @@ export const logBody = {
   type: "object",
   properties: {
     severity: { type: "string", enum: [...SEVERITIES] },
-    plugin: { type: "string", minLength: 1, description: "who writes; stored as category api-<plugin>" },
+    plugin: {
+      type: "string",
+      pattern: "^[a-zA-Z0-9@._-]{1,64}$",
+      description: "who writes, a name (1–64 of a-z A-Z 0-9 @ . _ -); stored as category api-<plugin>",
+    },
     message: { type: "string" },
   },
   required: ["severity", "plugin", "message"],

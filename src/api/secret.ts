@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../common/private-files.ts";
 
 /**
  * The instance's API signing secret (SPEC §1): 64 random bytes as base64 text, no newline,
@@ -9,11 +10,11 @@ import path from "node:path";
 export function ensureSecret(secretFile: string): string {
   const existing = readSecret(secretFile);
   if (existing !== undefined) return existing;
-  mkdirSync(path.dirname(secretFile), { recursive: true });
+  mkdirSync(path.dirname(secretFile), { recursive: true, mode: PRIVATE_DIR_MODE });
   // Written aside, then linked into place: a concurrent reader never sees a half-written secret,
   // and when two processes race, the first link wins and both use its secret.
   const aside = `${secretFile}.${process.pid}.tmp`;
-  writeFileSync(aside, randomBytes(64).toString("base64"), { mode: 0o600 });
+  writeFileSync(aside, randomBytes(64).toString("base64"), { mode: PRIVATE_FILE_MODE });
   try {
     linkSync(aside, secretFile);
   } catch (err) {

@@ -11,18 +11,23 @@ import { isUserError, UserError } from "../common/errors.ts";
 import { dashboardRoutes } from "../dashboard/routes.ts";
 import type { InstanceContext } from "../instance/instance.ts";
 import { VERSION } from "../version.ts";
-import { EventStream } from "./event-stream.ts";
+import { EventStream, type StreamLimits } from "./event-stream.ts";
+import { parseJsonBodies } from "./json-body.ts";
 import type { LogEntryCount } from "./log-count.ts";
 import { ApiMetrics } from "./metrics.ts";
 import { ProcessListCache } from "./process-list.ts";
+import { RenderGuard } from "./render-guard.ts";
 import { registerRoutes } from "./routes.ts";
 import { type ApplicationState, applicationState } from "./state.ts";
 import { allows, type Caller, type Scope, TokenError, TokenVerifier } from "./tokens.ts";
 
 declare module "fastify" {
   interface FastifyContextConfig {
-    /** The scope a token needs for the route; null: no token at all (only /openapi.json). */
-    scope?: Scope | null;
+    /**
+     * The scope a token needs for the route (a list: any one of them); null: no token at all
+     * (/openapi.json, the dashboard's files).
+     */
+    scope?: Scope | readonly Scope[] | null;
     /** Whether the token may come as `?access_token=` (the event stream, for browsers). */
     queryToken?: boolean;
   }
@@ -40,6 +45,9 @@ export interface ApiServerOptions {
   port: () => number;
   /** Log entries counted since the instance started. */
   logEntries: LogEntryCount;
+  /** This run of the instance: its children's tokens name it, and are refused by any other run. */
+  run?: string;
+  streamLimits?: StreamLimits;
 }
 
 export interface ApiServer {
@@ -51,6 +59,11 @@ export interface ApiServer {
   stream: EventStream;
   metrics: ApiMetrics;
   state: () => ApplicationState;
+  /**
+   * Refuse these consumers' tokens from now on (the whole `api.revoked` list, as a reload reads
+   * it), and close their event streams.
+   */
+  setRevoked(names: readonly string[]): void;
 }
 
 function bearerToken(request: FastifyRequest, queryToken: boolean): string | undefined {
@@ -71,9 +84,17 @@ function bearerToken(request: FastifyRequest, queryToken: boolean): string | und
  * The `onRequest` hook of a route that needs `scope`: a token, verified (or remembered from an
  * earlier request, without a promise), whose scopes include it.
  */
-function authenticator(verifier: TokenVerifier, scope: Scope, queryToken: boolean): onRequestHookHandler {
+function authenticator(
+  verifier: TokenVerifier,
+  scope: Scope | readonly Scope[],
+  queryToken: boolean,
+): onRequestHookHandler {
+  const scopes: readonly Scope[] = typeof scope === "string" ? [scope] : scope;
+  const needed = scopes.map((s) => `"${s}"`).join(" or ");
   const admit = (request: FastifyRequest, caller: Caller) => {
-    if (!allows(caller, scope)) throw new UserError(`Forbidden: this token lacks the "${scope}" scope`, 403);
+    if (!scopes.some((s) => allows(caller, s))) {
+      throw new UserError(`Forbidden: this token lacks the ${needed} scope`, 403);
+    }
     request.caller = caller;
   };
   return (request, _reply, done) => {
@@ -112,10 +133,11 @@ function prepend<T>(hook: T, existing: T | T[] | undefined): T[] {
 export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { context, secret } = options;
   const { supervisor, logger } = context;
-  const verifier = new TokenVerifier(secret, context.config.api?.revoked ?? []);
+  const verifier = new TokenVerifier(secret, context.config.api?.revoked ?? [], options.run);
   const state = () => applicationState(supervisor, context.startedAt, options.port());
-  const stream = new EventStream({ supervisor, logger, state });
-  const metrics = new ApiMetrics(supervisor, options.logEntries, () => stream.size);
+  const guard = new RenderGuard((text) => logger.log("error", "rest", text));
+  const stream = new EventStream({ supervisor, logger, state, guard, ...options.streamLimits });
+  const metrics = new ApiMetrics(supervisor, options.logEntries, stream);
   const processList = new ProcessListCache(supervisor);
 
   const app = Fastify({
@@ -151,6 +173,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     done();
   });
 
+  parseJsonBodies(app);
+
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isUserError(error)) return reply.code(error.status).send({ error: error.message });
     const status = error.statusCode ?? 500;
@@ -167,7 +191,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   });
 
   await app.register(fastifyWebsocket, {
-    options: { maxPayload: 64 * 1024 },
+    // No permessage-deflate: the event stream writes its frames, made once for all, as they are.
+    options: { maxPayload: 64 * 1024, perMessageDeflate: false },
     // Subscribers hear why the stream ends (1001, going away) before the server closes.
     preClose(done) {
       stream.close();
@@ -193,21 +218,26 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       // The /api copies are the same operations, described once through `servers`.
       if (url.startsWith("/api/")) return { schema: { ...schema, hide: true }, url };
       const scope = route.config?.scope;
+      const named = typeof scope === "string" ? [scope] : (scope ?? []);
       const described = scope
         ? {
             ...schema,
-            description: `Needs scope \`${scope}\`.`,
+            description: `Needs scope ${named.map((s) => `\`${s}\``).join(" or ")}.`,
             security: [{ bearer: [] }],
           }
         : { ...schema, security: [] };
       return { schema: described, url };
     },
   });
-  const deps = { context, state, stream, metrics, processList };
+  const deps = { context, state, stream, metrics, processList, guard };
   await app.register(async (scope) => registerRoutes(scope, deps));
   await app.register(async (scope) => registerRoutes(scope, deps), { prefix: "/api" });
   await app.register(dashboardRoutes);
   await app.register(dashboardRoutes, { prefix: "/api" });
   await app.ready();
-  return { app, stream, metrics, state };
+  const setRevoked = (names: readonly string[]) => {
+    verifier.setRevoked(names);
+    stream.revokeConsumers(names);
+  };
+  return { app, stream, metrics, state, setRevoked };
 }

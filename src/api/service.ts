@@ -1,15 +1,28 @@
+import { randomBytes } from "node:crypto";
 import dns from "node:dns/promises";
 import { rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import { makePrivate, PRIVATE_FILE_MODE } from "../common/private-files.ts";
 import type { InstanceContext, InstanceService } from "../instance/instance.ts";
+import type { StreamLimits } from "./event-stream.ts";
 import { LogEntryCount } from "./log-count.ts";
+import type { Scope } from "./scopes.ts";
 import { ensureSecret } from "./secret.ts";
 import type { ApiServer } from "./server.ts";
 import { signToken } from "./sign.ts";
+import { childConsumer } from "./tokens.ts";
 
-/** Lifetime of the token each child gets in PUP_API_TOKEN; signed anew daily for new starts. */
+/**
+ * Lifetime of the token each child gets in PUP_API_TOKEN. A child cannot be handed a new one while
+ * it runs, and services run for months, so the lifetime stays long; what bounds a leaked token is
+ * its scopes (its own process's telemetry, log entries, IPC), its `run` claim (valid only in the
+ * run of the instance that issued it, which its children never outlive), and `api.revoked`.
+ * Signed anew daily, so that a new start gets a full lifetime.
+ */
 const CHILD_TOKEN_SECONDS = 365 * 24 * 3600;
 const CHILD_TOKEN_REFRESH_MS = 24 * 3600 * 1000;
+/** What a child's token may do (SPEC §2.3). */
+const CHILD_SCOPES: Scope[] = ["telemetry", "log"];
 
 export function isLoopback(hostname: string): boolean {
   return hostname === "localhost" || hostname === "::1" || /^127\./.test(hostname);
@@ -50,6 +63,10 @@ function listen(server: net.Server, host: string, port: number): Promise<void> {
  */
 export class ApiService implements InstanceService {
   readonly name = "REST API";
+
+  /** `stream`: the event stream's bounds, when not the defaults. */
+  constructor(private readonly options: { stream?: StreamLimits } = {}) {}
+
   private readonly listeners: net.Server[] = [];
   private portFile: string | undefined;
   private port = 0;
@@ -63,8 +80,21 @@ export class ApiService implements InstanceService {
   private readonly waiting = new Set<net.Socket>();
   private stopping = false;
   private logError: (text: string) => void = () => {};
+  /** `api.revoked` as set since the start, if it was. */
+  private revoked: readonly string[] | undefined;
+  /** This run of the instance, named in its children's tokens. */
+  private readonly run = randomBytes(12).toString("base64url");
 
   async start(context: InstanceContext): Promise<void> {
+    const opened = makePrivate(context.paths.secretFile, PRIVATE_FILE_MODE);
+    if (opened) {
+      context.logger.log(
+        "warn",
+        "rest",
+        `the API secret was readable by others (${opened}): whoever read it can sign tokens with ` +
+          "every scope; delete the file and restart pup to make a new one (every earlier token is then refused)",
+      );
+    }
     const secret = ensureSecret(context.paths.secretFile);
     const hostname = context.config.api?.hostname ?? "127.0.0.1";
     const logEntries = new LogEntryCount();
@@ -72,7 +102,14 @@ export class ApiService implements InstanceService {
     this.logError = (text) => context.logger.log("error", "rest", text);
     this.createServer = async () => {
       const { createApiServer } = await import("./server.ts");
-      return createApiServer({ context, secret, port: () => this.port, logEntries });
+      return createApiServer({
+        context,
+        secret,
+        port: () => this.port,
+        logEntries,
+        run: this.run,
+        streamLimits: this.options.stream,
+      });
     };
 
     // `localhost` is every address it names (127.0.0.1 and ::1), on one port, as Fastify binds it.
@@ -99,9 +136,10 @@ export class ApiService implements InstanceService {
       let token = this.childTokens.get(id);
       if (token === undefined) {
         token = signToken(secret, {
-          consumer: `telemetry-${id}`,
+          consumer: childConsumer(id),
           expiresIn: CHILD_TOKEN_SECONDS,
-          scopes: ["read", "telemetry", "log"],
+          scopes: CHILD_SCOPES,
+          run: this.run,
         });
         this.childTokens.set(id, token);
       }
@@ -128,6 +166,15 @@ export class ApiService implements InstanceService {
     if ((context.config.plugins ?? []).length > 0) void this.load().catch(() => {});
   }
 
+  /**
+   * Refuse these consumers' tokens from now on and close their event streams: the whole
+   * `api.revoked` list, as a reload of the configuration reads it.
+   */
+  setRevoked(names: readonly string[]): void {
+    this.revoked = names;
+    this.ready?.setRevoked(names);
+  }
+
   /** Whether the HTTP stack has been loaded (by a first connection, or for plugins). */
   get loaded(): boolean {
     return this.ready !== undefined;
@@ -140,6 +187,7 @@ export class ApiService implements InstanceService {
         // The app's own server never listens: Node starts its header timeouts and connection
         // tracking (closeAllConnections) on `listening`.
         server.app.server.emit("listening");
+        if (this.revoked) server.setRevoked(this.revoked);
         this.ready = server;
         return server;
       },

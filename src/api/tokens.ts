@@ -11,6 +11,24 @@ export interface Caller {
   consumer: string;
   /** Undefined: every scope. */
   scopes?: string[];
+  /** When the token stops being valid (its `exp`), in ms since the epoch. */
+  expiresAtMs?: number;
+}
+
+/** Consumers named `telemetry-<id>` are the children of the instance, each with its own token. */
+const CHILD_CONSUMER = /^telemetry-(.+)$/;
+
+/** The consumer name of the token given to the child with this process id. */
+export function childConsumer(processId: string): string {
+  return `telemetry-${processId}`;
+}
+
+/**
+ * The process a caller speaks for, when its token is a child's (consumer `telemetry-<id>`): such a
+ * token may report telemetry for that process only, and hear only IPC events sent to it.
+ */
+export function boundProcess(caller: Caller): string | undefined {
+  return CHILD_CONSUMER.exec(caller.consumer)?.[1];
 }
 
 const ALGORITHM = "HS512";
@@ -37,15 +55,28 @@ const loadJose = () => {
  * and a consumer, and a consumer that is not revoked. The key is imported once. A token that
  * verified is remembered until its `exp`, so a client's every request after its first costs a
  * map lookup; revocation is checked on every request, remembered or not.
+ *
+ * A token that names the run of the instance it was issued by (the `run` claim of the children's
+ * tokens) is valid only in that run: children never outlive their instance, so a child's token
+ * found later, however long its `exp`, is refused.
  */
 export class TokenVerifier {
   private key: Promise<webcrypto.CryptoKey> | undefined;
-  private readonly verified = new Map<string, { caller: Caller; expiresAtMs: number }>();
+  private readonly verified = new Map<string, Caller & { expiresAtMs: number }>();
+  private revoked: ReadonlySet<string>;
 
   constructor(
     private readonly secret: string,
-    private readonly revoked: readonly string[] = [],
-  ) {}
+    revoked: readonly string[] = [],
+    private readonly run?: string,
+  ) {
+    this.revoked = new Set(revoked);
+  }
+
+  /** Replace the list of revoked consumers (`api.revoked` after a reload): applies at once. */
+  setRevoked(revoked: readonly string[]): void {
+    this.revoked = new Set(revoked);
+  }
 
   /** The caller of a remembered, unexpired token (refused if revoked); undefined if not remembered. */
   remembered(token: string): Caller | undefined {
@@ -55,7 +86,7 @@ export class TokenVerifier {
       this.verified.delete(token);
       return undefined;
     }
-    return this.admit(found.caller);
+    return this.admit(found);
   }
 
   async verify(token: string): Promise<Caller> {
@@ -81,23 +112,26 @@ export class TokenVerifier {
         throw new TokenError(`Invalid token: ${err.message}`);
       throw new TokenError("Invalid token");
     }
-    const verified = callerOf(payload);
-    this.remember(token, verified, payload.exp as number);
+    if (payload.run !== undefined && payload.run !== this.run) {
+      throw new TokenError("Invalid token: issued to a child of an earlier run of this instance");
+    }
+    // jose refuses a token once `exp <= now` in whole seconds: valid until exp * 1000 ms.
+    const verified = { ...callerOf(payload), expiresAtMs: (payload.exp as number) * 1000 };
+    this.remember(token, verified);
     return this.admit(verified);
   }
 
   private admit(caller: Caller): Caller {
-    if (this.revoked.includes(caller.consumer)) throw new TokenError("Revoked token");
+    if (this.revoked.has(caller.consumer)) throw new TokenError("Revoked token");
     return caller;
   }
 
-  private remember(token: string, caller: Caller, exp: number): void {
+  private remember(token: string, caller: Caller & { expiresAtMs: number }): void {
     if (this.verified.size >= MAX_REMEMBERED) {
       // The oldest first: Map keeps insertion order.
       this.verified.delete(this.verified.keys().next().value!);
     }
-    // jose refuses a token once `exp <= now` in whole seconds: valid until exp * 1000 ms.
-    this.verified.set(token, { caller, expiresAtMs: exp * 1000 });
+    this.verified.set(token, caller);
   }
 }
 

@@ -105,6 +105,7 @@ export class ManagedProcess {
   private health: HealthState | undefined;
   private healthWatch: HealthWatch | undefined;
   private memoryOver = 0;
+  private cpuSecondsTotal = 0;
 
   /** The run the state describes; others exist only with `overrun`. */
   private current: Run | undefined;
@@ -201,8 +202,14 @@ export class ManagedProcess {
     this.telemetry = telemetry;
   }
 
-  setUsage(usage: { cpu: number; rss: number } | undefined): void {
+  setUsage(usage: { cpu: number; rss: number; cpuSeconds?: number } | undefined): void {
+    this.cpuSecondsTotal += usage?.cpuSeconds ?? 0;
     this.dispatch({ type: "usage", usage });
+  }
+
+  /** CPU seconds used by every run of the process and its descendants, as sampled. */
+  get cpuSeconds(): number {
+    return this.cpuSecondsTotal;
   }
 
   // --- commands: each is one event ---------------------------------------------------------------

@@ -4,6 +4,8 @@ import { closeSync, openSync, readdirSync, readFileSync, readSync } from "node:f
 export interface GroupUsage {
   cpu: number;
   rss: number;
+  /** CPU seconds the group used since the previous sample (first sample: since it started). */
+  cpuSeconds: number;
 }
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
@@ -36,6 +38,7 @@ export class ResourceSampler {
     for (const [pgid, total] of totals) {
       const before = this.previous.get(pgid);
       let cpu = 0;
+      const cpuSeconds = Math.max(0, total.ticks - (before?.ticks ?? 0)) / CLOCK_TICKS;
       if (before && now > before.at) {
         const seconds = (now - before.at) / 1000;
         cpu = Math.max(0, ((total.ticks - before.ticks) / CLOCK_TICKS / seconds) * 100);
@@ -44,7 +47,7 @@ export class ResourceSampler {
         const seconds = uptime - total.leaderStart / CLOCK_TICKS;
         if (seconds > 0.05) cpu = Math.max(0, (total.ticks / CLOCK_TICKS / seconds) * 100);
       }
-      usage.set(pgid, { cpu: Math.round(cpu * 10) / 10, rss: total.rssPages * PAGE_SIZE });
+      usage.set(pgid, { cpu: Math.round(cpu * 10) / 10, rss: total.rssPages * PAGE_SIZE, cpuSeconds });
       next.set(pgid, { ticks: total.ticks, at: now });
     }
     this.previous = next;

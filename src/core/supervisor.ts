@@ -380,13 +380,20 @@ export class Supervisor {
     const byPid = new Map<number, ManagedProcess>();
     for (const m of this.allMembers()) for (const pid of m.pids) byPid.set(pid, m);
     const usage = this.sampler.sample(new Set(byPid.keys()));
-    const totals = new Map<ManagedProcess, { cpu: number; rss: number }>();
+    const totals = new Map<ManagedProcess, { cpu: number; rss: number; cpuSeconds: number }>();
     for (const [pid, u] of usage) {
       const m = byPid.get(pid)!;
-      const t = totals.get(m) ?? { cpu: 0, rss: 0 };
-      totals.set(m, { cpu: t.cpu + u.cpu, rss: t.rss + u.rss });
+      const t = totals.get(m) ?? { cpu: 0, rss: 0, cpuSeconds: 0 };
+      totals.set(m, { cpu: t.cpu + u.cpu, rss: t.rss + u.rss, cpuSeconds: t.cpuSeconds + u.cpuSeconds });
     }
     for (const m of this.allMembers()) m.setUsage(totals.get(m));
+  }
+
+  /** CPU seconds each process (not cluster entries) has used, as sampled, by id. */
+  cpuSeconds(): Map<string, number> {
+    const seconds = new Map<string, number>();
+    for (const m of this.allMembers()) seconds.set(m.id, m.cpuSeconds);
+    return seconds;
   }
 
   private groupInfo(group: Group): ProcessInfo {

@@ -10,11 +10,12 @@ import { PACKAGE_ROOT } from "../common/package-root.ts";
  * with no data in them (the page fetches data with a token).
  */
 const BUILT = path.join(PACKAGE_ROOT, "dist", "dashboard", "public");
-const FILES: Record<string, string> = {
-  "index.html": "text/html; charset=utf-8",
-  "app.js": "text/javascript; charset=utf-8",
-  "app.css": "text/css; charset=utf-8",
-};
+/** The files and their types: a Map, so that a name like `__proto__` or `constructor` is not one. */
+const FILES = new Map<string, string>([
+  ["index.html", "text/html; charset=utf-8"],
+  ["app.js", "text/javascript; charset=utf-8"],
+  ["app.css", "text/css; charset=utf-8"],
+]);
 
 /**
  * The page talks to this instance only: no other host for scripts, styles, images or connections
@@ -49,7 +50,7 @@ function send(request: FastifyRequest, reply: FastifyReply, name: string): void 
     return;
   }
   reply
-    .type(FILES[name])
+    .type(FILES.get(name)!)
     .header("cache-control", "no-cache")
     .header("content-security-policy", CONTENT_SECURITY_POLICY)
     .header("x-content-type-options", "nosniff")
@@ -73,7 +74,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     "/dashboard/:file",
     { schema: { hide: true }, config: { scope: null } },
     (request, reply) => {
-      if (!Object.hasOwn(FILES, request.params.file)) {
+      if (!FILES.has(request.params.file)) {
         reply.code(404).send({ error: "not found" });
         return;
       }

@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { makePrivate, PRIVATE_DIR_MODE } from "../common/private-files.ts";
 import type { PupConfig } from "../config/schema.ts";
 import { Supervisor } from "../core/supervisor.ts";
 import type { Logger } from "../logs/logger.ts";
@@ -93,10 +94,23 @@ export class Instance implements InstanceContext {
     void this.terminate(reason);
   }
 
+  /**
+   * `.pup/` and its two folders, created for their owner only, or made so when an earlier version
+   * (or a hand) left them open to others.
+   */
+  private makePrivateDirs(): void {
+    const { pupDir, dataDir, tempDir } = this.paths;
+    mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    mkdirSync(tempDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    for (const dir of [pupDir, dataDir, tempDir]) {
+      const opened = makePrivate(dir, PRIVATE_DIR_MODE);
+      if (opened) this.logger.log("warn", "init", `pup's files are for their owner only: ${opened}`);
+    }
+  }
+
   /** Take the lock, start the services the processes need, the processes, then the other services. */
   async start(): Promise<void> {
-    mkdirSync(this.paths.dataDir, { recursive: true });
-    mkdirSync(this.paths.tempDir, { recursive: true });
+    this.makePrivateDirs();
     this.releaseLock = acquireLock(this.paths.lockFile, this.paths.configPath);
     this.reaper.start();
     this.logger.log(

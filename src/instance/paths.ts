@@ -5,6 +5,8 @@ export interface InstancePaths {
   configPath: string;
   /** The configuration's folder: the instance's working directory. */
   dir: string;
+  /** `.pup/`, which holds the two folders below. */
+  pupDir: string;
   dataDir: string;
   tempDir: string;
   secretFile: string;
@@ -16,11 +18,13 @@ export interface InstancePaths {
 export function instancePaths(configPath: string): InstancePaths {
   const dir = path.dirname(configPath);
   const name = path.basename(configPath);
-  const dataDir = path.join(dir, ".pup", `${name}-data`);
-  const tempDir = path.join(dir, ".pup", `${name}-tmp`);
+  const pupDir = path.join(dir, ".pup");
+  const dataDir = path.join(pupDir, `${name}-data`);
+  const tempDir = path.join(pupDir, `${name}-tmp`);
   return {
     configPath,
     dir,
+    pupDir,
     dataDir,
     tempDir,
     secretFile: path.join(dataDir, ".main.secret"),

@@ -16,14 +16,18 @@ export type Json = any;
 /** A real instance with its REST API on a real socket, in this test process. */
 export class ApiInstance {
   readonly instance: Instance;
-  readonly service = new ApiService();
+  readonly service: ApiService;
   readonly dir: string;
   readonly entries: LogEntry[] = [];
   port = 0;
   secret = "";
   private readonly cleanupDir: () => void;
 
-  constructor(config: Omit<PupConfigInput, "logger"> & { logger?: PupConfigInput["logger"] }) {
+  constructor(
+    config: Omit<PupConfigInput, "logger"> & { logger?: PupConfigInput["logger"] },
+    serviceOptions: ConstructorParameters<typeof ApiService>[0] = {},
+  ) {
+    this.service = new ApiService(serviceOptions);
     const { dir, cleanup } = tempDir("pup-api-");
     this.dir = dir;
     this.cleanupDir = cleanup;
@@ -36,8 +40,8 @@ export class ApiInstance {
     this.instance.logger.on("log", (e) => this.entries.push(e));
   }
 
-  static async start(config: ConstructorParameters<typeof ApiInstance>[0]): Promise<ApiInstance> {
-    const api = new ApiInstance(config);
+  static async start(...args: ConstructorParameters<typeof ApiInstance>): Promise<ApiInstance> {
+    const api = new ApiInstance(...args);
     await api.instance.start();
     api.port = Number(readFileSync(api.instance.paths.portFile, "utf8"));
     api.secret = readFileSync(api.instance.paths.secretFile, "utf8");

@@ -173,7 +173,12 @@ describe("API authentication and scopes (SPEC §5.1)", () => {
       method: "POST",
       route: "/telemetry",
       scope: "telemetry",
-      body: { sender: "idle", memory: {}, sent: new Date().toISOString(), cwd: "/" },
+      body: {
+        sender: "idle",
+        memory: { rss: 1, heapTotal: 1, heapUsed: 1, external: 1 },
+        sent: new Date().toISOString(),
+        cwd: "/",
+      },
     },
     { method: "POST", route: "/ipc", scope: "telemetry", body: { target: "idle", event: "e", eventData: 1 } },
   ];
@@ -220,7 +225,7 @@ describe("API authentication and scopes (SPEC §5.1)", () => {
     );
   });
 
-  test("children get PUP_API_HOSTNAME, PUP_API_PORT and a telemetry-<id> token with read, telemetry, log", async () => {
+  test("children get PUP_API_HOSTNAME, PUP_API_PORT and a telemetry-<id> token with telemetry and log only", async () => {
     const file = `${api.dir}/env.json`;
     const env = await waitFor(() => {
       try {
@@ -234,10 +239,10 @@ describe("API authentication and scopes (SPEC §5.1)", () => {
     const [, payload] = env.PUP_API_TOKEN.split(".");
     const claims = JSON.parse(Buffer.from(payload, "base64url").toString());
     assert.equal(claims.data.consumer, "telemetry-envdump");
-    assert.deepEqual([...claims.data.scopes].sort(), ["log", "read", "telemetry"]);
+    assert.deepEqual([...claims.data.scopes].sort(), ["log", "telemetry"]);
     assert.ok(claims.exp > Date.now() / 1000);
     const token = env.PUP_API_TOKEN;
-    assert.equal((await api.call("GET", "/processes", { token })).status, 200);
+    assert.equal((await api.call("GET", "/processes", { token })).status, 403);
     const body = { target: "idle", event: "hello", eventData: null };
     assert.equal((await api.call("POST", "/ipc", { token, body })).status, 200);
     assert.equal((await api.call("POST", "/processes/idle/start", { token })).status, 403);

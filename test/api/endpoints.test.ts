@@ -188,7 +188,8 @@ describe("API endpoints (SPEC §5.2)", () => {
   });
 
   test("POST /telemetry stores the process's telemetry; 400 malformed, 404 unknown sender", async () => {
-    const telemetry = { sender: "talker", memory: { rss: 123 }, sent: new Date().toISOString(), cwd: "/tmp" };
+    const memory = { rss: 123, heapTotal: 4, heapUsed: 3, external: 1 };
+    const telemetry = { sender: "talker", memory, sent: new Date().toISOString(), cwd: "/tmp" };
     const r = await api.call("POST", "/telemetry", { body: telemetry });
     assert.equal(r.status, 200, r.text);
     assert.deepEqual((await api.call("GET", "/processes/talker")).body.data.status.telemetry, telemetry);
@@ -202,12 +203,16 @@ describe("API endpoints (SPEC §5.2)", () => {
     }
   });
 
-  test("POST /ipc: 200, 400 when a field is missing", async () => {
-    assert.equal(
-      (await api.call("POST", "/ipc", { body: { target: "talker", event: "ping", eventData: { n: 1 } } }))
-        .status,
-      200,
-    );
+  test("POST /ipc: 200, 400 when a field is missing, 404 for a target that is neither a process nor *", async () => {
+    for (const target of ["talker", "TALKER", "web-1", "*"]) {
+      const r = await api.call("POST", "/ipc", { body: { target, event: "ping", eventData: { n: 1 } } });
+      assert.equal(r.status, 200, target);
+    }
+    for (const target of ["ghost", "all"]) {
+      const r = await api.call("POST", "/ipc", { body: { target, event: "ping", eventData: null } });
+      assert.equal(r.status, 404, target);
+      assert.match(r.body.error, new RegExp(`"${target}"`));
+    }
     for (const missing of ["target", "event", "eventData"]) {
       const body: Record<string, unknown> = { target: "talker", event: "ping", eventData: 1 };
       delete body[missing];

@@ -109,7 +109,8 @@ describe("event stream GET /wss (SPEC §5.3)", () => {
     assert.equal(state.d.status, "RUNNING");
     assert.equal(state.d.processes.length, 1);
 
-    const telemetry = { sender: "echo", memory: {}, sent: new Date().toISOString(), cwd: "/" };
+    const memory = { rss: 1, heapTotal: 2, heapUsed: 3, external: 4 };
+    const telemetry = { sender: "echo", memory, sent: new Date().toISOString(), cwd: "/" };
     await api.call("POST", "/telemetry", { body: telemetry });
     assert.deepEqual((await s.next("process_telemetry")).d, telemetry);
   });
@@ -149,7 +150,7 @@ describe("event stream GET /wss (SPEC §5.3)", () => {
     const b = subscribe(`/wss?access_token=${await api.token()}`);
     await Promise.all([a.opened, b.opened]);
     const sender = await api.token({ consumer: "telemetry-echo", scopes: ["telemetry"] });
-    const body = { target: "other", event: "greeting", eventData: { hello: ["world", 1] } };
+    const body = { target: "echo", event: "greeting", eventData: { hello: ["world", 1] } };
     assert.equal((await api.call("POST", "/ipc", { token: sender, body })).status, 200);
     for (const s of [a, b]) {
       const ipc = await s.next("ipc");

@@ -10,9 +10,11 @@ describe("TokenVerifier: verified tokens are remembered until their exp", () => 
   test("a token is verified once, then remembered with its caller", async () => {
     const verifier = new TokenVerifier(SECRET);
     const token = await signToken(SECRET, { consumer: "ci", expiresIn: 60, scopes: ["read"] });
+    const { exp } = JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString());
     assert.equal(verifier.remembered(token), undefined);
-    assert.deepEqual(await verifier.verify(token), { consumer: "ci", scopes: ["read"] });
-    assert.deepEqual(verifier.remembered(token), { consumer: "ci", scopes: ["read"] });
+    const caller = { consumer: "ci", scopes: ["read"], expiresAtMs: exp * 1000 };
+    assert.deepEqual(await verifier.verify(token), caller);
+    assert.deepEqual(verifier.remembered(token), caller);
   });
 
   test("a token signed with another secret is refused, and not remembered", async () => {
@@ -34,12 +36,23 @@ describe("TokenVerifier: verified tokens are remembered until their exp", () => 
   });
 
   test("revocation applies at once, to remembered tokens too", async () => {
-    const revoked: string[] = [];
-    const verifier = new TokenVerifier(SECRET, revoked);
+    const verifier = new TokenVerifier(SECRET, ["eve"]);
     const token = await signToken(SECRET, { consumer: "mallory", expiresIn: 60 });
     await verifier.verify(token);
-    revoked.push("mallory");
+    verifier.setRevoked(["eve", "mallory"]);
     assert.throws(() => verifier.remembered(token), /Revoked token/);
     await assert.rejects(verifier.verify(token), /Revoked token/);
+    verifier.setRevoked([]);
+    assert.ok(verifier.remembered(token));
+  });
+
+  test("a token that names an instance run is valid in that run only", async () => {
+    const child = signToken(SECRET, { consumer: "telemetry-a", expiresIn: 3600, run: "run-1" });
+    assert.equal((await new TokenVerifier(SECRET, [], "run-1").verify(child)).consumer, "telemetry-a");
+    await assert.rejects(new TokenVerifier(SECRET, [], "run-2").verify(child), /earlier run/);
+    await assert.rejects(new TokenVerifier(SECRET).verify(child), /earlier run/);
+    // Tokens without a run (pup token, plugins, hand-signed) are not tied to one.
+    const plain = signToken(SECRET, { consumer: "telemetry-a", expiresIn: 3600 });
+    assert.equal((await new TokenVerifier(SECRET, [], "run-2").verify(plain)).consumer, "telemetry-a");
   });
 });

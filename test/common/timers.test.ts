@@ -28,3 +28,18 @@ describe("timers", () => {
     assert.equal(fired, 0);
   });
 });
+
+describe("timers for a year", () => {
+  test("a year's delay fires after a year, not before", (t) => {
+    t.mock.timers.enable({ apis: ["setTimeout", "Date"], now: 0 });
+    const day = 24 * 3600 * 1000;
+    let fired = 0;
+    after(365 * day, () => fired++);
+    const cancelled = after(100 * day, () => fired++);
+    cancelled.cancel();
+    for (let d = 0; d < 364; d++) t.mock.timers.tick(day);
+    assert.equal(fired, 0);
+    t.mock.timers.tick(day);
+    assert.equal(fired, 1);
+  });
+});
