@@ -109,7 +109,8 @@ function buildProgram(exit: ExitCode): Command {
       SERVICE_MANAGERS,
     );
   addConfigFlags(program.command("enable-service").description("install the instance as a boot service"))
-    .option("--system", "system-wide service (default: the user's)")
+    .option("--system", "system-wide service (the default for root)")
+    .option("--no-system", "the user's own service (the default for other users)")
     .option("--name <name>", "service name (default: the instance name, or pup)")
     .option("--user <user>", "user to run as")
     .option("--home <dir>", "home folder of that user")
@@ -118,7 +119,8 @@ function buildProgram(exit: ExitCode): Command {
     .option("--dry-run", "print the file and where it would go; change nothing")
     .action(lazy(async () => (await service()).enableServiceCommand));
   addConfigFlags(program.command("disable-service").description("uninstall the boot service"))
-    .option("--system", "the system-wide service")
+    .option("--system", "the system-wide service (the default for root)")
+    .option("--no-system", "the user's own service (the default for other users)")
     .option("--name <name>", "service name (default: the instance name, or pup)")
     .option("--home <dir>", "home folder of the user the service belongs to")
     .addOption(manager())
