@@ -44,7 +44,11 @@ function buildProgram(exit: ExitCode): Command {
     .argument("[command...]", "with `--`: a command to run without a configuration file")
     .passThroughOptions();
   addConfigFlags(run, false);
-  addProcessFlags(run).action(
+  // One meaning of --cwd for every command: the folder the instance works in.
+  addProcessFlags(
+    run,
+    "folder to work in: where the configuration is looked for, or, without one, where the command runs and where `pup status --cwd DIR` finds it (default: the current folder)",
+  ).action(
     lazy(async () => {
       const { runCommand } = await import("./commands/run.ts");
       return (args: string[], flags: Parameters<typeof runCommand>[0]) => runCommand(flags, args);
