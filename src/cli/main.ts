@@ -19,7 +19,7 @@ type Action = (...args: never[]) => number | Promise<number>;
  * The command table. Each command's code is imported only when that command runs, so that
  * `pup status` does not pay for loading the supervisor, and `pup run` not for the CLI's tables.
  */
-function buildProgram(exit: ExitCode): Command {
+export function buildProgram(exit: ExitCode): Command {
   const lazy =
     <A extends Action>(load: () => Promise<A>) =>
     async (...args: Parameters<A>) => {

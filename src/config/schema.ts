@@ -107,14 +107,16 @@ export const healthcheckSchema = z
       });
     }
   })
-  .describe("health checks: how pup probes that the process works (SPEC §8.1)");
+  .describe(
+    "health checks: how pup probes that the process works; exactly one of http, tcp and cmd (default: none)",
+  );
 
 const rotation = {
   maxFileSizeMb: z
     .number()
     .min(0)
     .optional()
-    .describe("rotate a log file when it grows past this many MiB (0 disables rotation; default 50)"),
+    .describe("rotate a log file when it grows past this many MiB; 0 disables rotation (default 50)"),
   maxFiles: z
     .number()
     .int()
@@ -154,7 +156,7 @@ export const globalLoggerSchema = z
     colors: z
       .boolean()
       .optional()
-      .describe("colour console lines (default true; off without a TTY or with NO_COLOR)"),
+      .describe("colour console lines; never without a TTY or with NO_COLOR set (default true)"),
     decorateFiles: z
       .boolean()
       .optional()
@@ -163,7 +165,7 @@ export const globalLoggerSchema = z
       .number()
       .min(0)
       .optional()
-      .describe("hours to keep entries in the log store (default 48; 0 disables the store)"),
+      .describe("hours to keep entries in the log store; 0 disables the store (default 48)"),
     ...rotation,
   })
   .describe("logging of the instance (default: decorated, coloured console lines and a 48-hour log store)");
@@ -184,7 +186,7 @@ export const clusterSchema = z
       .max(65535)
       .optional()
       .describe(
-        "instance n (0-based) gets PUP_CLUSTER_PORT and PORT = startPort + n (PORT unless env sets it; default: none)",
+        "instance n (0-based) gets PUP_CLUSTER_PORT = startPort + n, and PORT the same unless env sets it (default: none)",
       ),
     commonPort: z
       .number()
@@ -252,7 +254,7 @@ export const processSchema = z
       .boolean()
       .default(false)
       .describe(
-        'start when the instance starts (default false); implies restart "always" unless restart is set',
+        'start when the instance starts; implies restart "always" unless restart is set (default false)',
       ),
     cron: cronExpression
       .optional()
@@ -267,7 +269,7 @@ export const processSchema = z
       .enum(["always", "error"])
       .optional()
       .describe(
-        'restart after exit: "always", or "error" (non-zero exit or signal death only). Default: "always" when autostart or watch is set (so a process that exits 0 starts again after restartDelayMs), else no restart',
+        'restart after exit: "always", or "error" for a non-zero exit or a signal death only (default: "always" when autostart or watch is set, so a process that exits 0 starts again after restartDelayMs; otherwise none)',
       ),
     restartDelayMs: z
       .number()
@@ -299,7 +301,9 @@ export const processSchema = z
     dependsOn: z
       .array(z.string().min(1))
       .optional()
-      .describe("ids that must be RUNNING (and healthy, if checked) before this process autostarts"),
+      .describe(
+        "ids that must be RUNNING (and healthy, if checked) before this process autostarts (default: none)",
+      ),
     terminate: cronExpression
       .optional()
       .describe('stop on this cron schedule; with restart "always" a scheduled restart (default: none)'),
