@@ -117,6 +117,7 @@ function systemd(f: ServiceFacts): ServiceFile {
     ],
     nextSteps: [
       ["status", [...ctl, "status", unit].join(" ")],
+      ["start", [...ctl, "start", unit].join(" ")],
       ["service logs", journal],
       ["restart", [...ctl, "restart", unit].join(" ")],
       ["stop", [...ctl, "stop", unit].join(" ")],
@@ -178,6 +179,7 @@ ${f.system ? `  <key>UserName</key>\n  <string>${xmlText("--user", f.user)}</str
     disable: [["launchctl", "unload", "-w", path]],
     nextSteps: [
       ["status", `launchctl print ${domain}/${label}`],
+      ["start", `launchctl kickstart ${domain}/${label}`],
       ["restart", `launchctl kickstart -k ${domain}/${label}`],
       ["stop", `launchctl unload ${shQuote(path)}`],
       ...pupSteps(f, "launchd", true),
@@ -245,6 +247,7 @@ esac
     ],
     nextSteps: [
       ["status", `${path} status`],
+      ["start", `${path} start`],
       ["restart", `${path} restart`],
       ["stop", `${path} stop`],
       ...pupSteps(f, "sysvinit", false),
@@ -284,6 +287,7 @@ exec ${exec}
     disable: [["stop", f.name]],
     nextSteps: [
       ["status", `status ${f.name}`],
+      ["start", `start ${f.name}`],
       ["service logs", `tail -f /var/log/upstart/${f.name}.log`],
       ["restart", `restart ${f.name}`],
       ["stop", `stop ${f.name}`],
@@ -320,8 +324,8 @@ sc.exe start "${f.name}"
     ],
     nextSteps: [
       ["status", `sc.exe query ${f.name}`],
-      ["stop", `sc.exe stop ${f.name}`],
       ["start", `sc.exe start ${f.name}`],
+      ["stop", `sc.exe stop ${f.name}`],
       ...pupSteps(f, "windows", false),
     ],
     notes: Object.keys(f.env).length > 0 ? ["a Windows service gets no --env: set them for the machine"] : [],

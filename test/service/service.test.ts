@@ -205,6 +205,10 @@ test("every manager's plan ends with the next steps: status, logs, stop, uninsta
       `${manager} status:\n${result.stdout}`,
     );
     assert.ok(
+      steps.some((l) => l.startsWith("# then, start: ")),
+      `${manager} start`,
+    );
+    assert.ok(
       steps.some((l) => l.startsWith("# then, stop: ")),
       `${manager} stop`,
     );
