@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { DEFAULT_TERMINATE_GRACE_PERIOD, DEFAULT_TERMINATE_TIMEOUT } from "../config/defaults.ts";
+import { isCommandLineInstance } from "../instance/command-line.ts";
 
 /**
  * What the control commands (status, start, stop, …, terminate) need of the configuration: the
@@ -20,6 +21,8 @@ export interface ControlConfig {
 
 /** The control settings of a configuration file; a ConfigError when it is unreadable or invalid. */
 export async function readControlConfig(configPath: string): Promise<ControlConfig> {
+  // An instance run without a file has the defaults: `pup run -- CMD` takes no API or stop flags.
+  if (isCommandLineInstance(configPath)) return { ...controlSettings({ processes: [] })!, validated: true };
   const raw = await parseLeniently(configPath);
   const settings = raw === undefined ? undefined : controlSettings(raw);
   return settings ?? { ...(await validateConfigFile(configPath)), validated: true };
@@ -32,7 +35,7 @@ export async function validateConfigFile(configPath: string) {
 }
 
 /** Plain JSON first (built in), JSON5 only for files that need it; undefined if neither parses. */
-async function parseLeniently(configPath: string): Promise<unknown> {
+export async function parseLeniently(configPath: string): Promise<unknown> {
   let text: string;
   try {
     text = readFileSync(configPath, "utf8");

@@ -38,6 +38,7 @@ export type FastCommand =
 const CONFIG_OPTIONS = new Map<string, keyof ConfigFlags>([
   ["-c", "config"],
   ["--config", "config"],
+  ["-d", "cwd"],
   ["--cwd", "cwd"],
 ]);
 
@@ -59,7 +60,7 @@ export function parseFastCommand(argv: readonly string[]): FastCommand | undefin
       flags.json = true;
       continue;
     }
-    // `--config PATH`, `--config=PATH`, `-c PATH`, `--cwd DIR`, `--cwd=DIR`, each at most once.
+    // `--config PATH`, `--config=PATH`, `-c PATH`, `--cwd DIR`, `--cwd=DIR`, `-d DIR`, each at most once.
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
     const key = CONFIG_OPTIONS.get(eq > 0 ? arg.slice(0, eq) : arg);
     if (key === undefined || flags[key] !== undefined) return undefined;

@@ -19,7 +19,7 @@ type Action = (...args: never[]) => number | Promise<number>;
  * The command table. Each command's code is imported only when that command runs, so that
  * `pup status` does not pay for loading the supervisor, and `pup run` not for the CLI's tables.
  */
-function buildProgram(exit: ExitCode): Command {
+export function buildProgram(exit: ExitCode): Command {
   const lazy =
     <A extends Action>(load: () => Promise<A>) =>
     async (...args: Parameters<A>) => {
@@ -44,7 +44,11 @@ function buildProgram(exit: ExitCode): Command {
     .argument("[command...]", "with `--`: a command to run without a configuration file")
     .passThroughOptions();
   addConfigFlags(run, false);
-  addProcessFlags(run).action(
+  // One meaning of --cwd for every command: the folder the instance works in.
+  addProcessFlags(
+    run,
+    "folder to work in: where the configuration is looked for, or, without one, where the command runs and where `pup status --cwd DIR` finds it (default: the current folder)",
+  ).action(
     lazy(async () => {
       const { runCommand } = await import("./commands/run.ts");
       return (args: string[], flags: Parameters<typeof runCommand>[0]) => runCommand(flags, args);
@@ -109,7 +113,8 @@ function buildProgram(exit: ExitCode): Command {
       SERVICE_MANAGERS,
     );
   addConfigFlags(program.command("enable-service").description("install the instance as a boot service"))
-    .option("--system", "system-wide service (default: the user's)")
+    .option("--system", "system-wide service (the default for root)")
+    .option("--no-system", "the user's own service (the default for other users)")
     .option("--name <name>", "service name (default: the instance name, or pup)")
     .option("--user <user>", "user to run as")
     .option("--home <dir>", "home folder of that user")
@@ -118,7 +123,8 @@ function buildProgram(exit: ExitCode): Command {
     .option("--dry-run", "print the file and where it would go; change nothing")
     .action(lazy(async () => (await service()).enableServiceCommand));
   addConfigFlags(program.command("disable-service").description("uninstall the boot service"))
-    .option("--system", "the system-wide service")
+    .option("--system", "the system-wide service (the default for root)")
+    .option("--no-system", "the user's own service (the default for other users)")
     .option("--name <name>", "service name (default: the instance name, or pup)")
     .option("--home <dir>", "home folder of the user the service belongs to")
     .addOption(manager())

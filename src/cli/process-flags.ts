@@ -2,13 +2,19 @@ import { type Command, Option } from "commander";
 import { UserError } from "../common/errors.ts";
 import type { ProcessConfigInput } from "../config/schema.ts";
 
-/** The process flags shared by `init`, `append` and `run` without a configuration file. */
-export function addProcessFlags(command: Command): Command {
+/** What `-d, --cwd` says in `init` and `append`: the process's `cwd` key. */
+const PROCESS_CWD = "working directory of the process (its cwd key; relative to the configuration's folder)";
+
+/**
+ * The process flags shared by `init`, `append` and `run` without a configuration file. `run` says
+ * what `--cwd` means to it (the folder it works in: see main.ts).
+ */
+export function addProcessFlags(command: Command, cwdDescription = PROCESS_CWD): Command {
   return command
     .option("-I, --id <id>", "process id")
     .option("-C, --cmd <command>", "command line to run")
     .option("-W, --worker <file>", "JavaScript file to run as a worker thread")
-    .option("-d, --cwd <dir>", "working directory of the process")
+    .option("-d, --cwd <dir>", cwdDescription)
     .option("-A, --autostart", "start when the instance starts")
     .option("-O, --cron <pattern>", "start on this cron schedule")
     .option("-w, --watch <paths...>", "restart when files under these paths change")

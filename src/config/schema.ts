@@ -107,14 +107,16 @@ export const healthcheckSchema = z
       });
     }
   })
-  .describe("health checks: how pup probes that the process works (SPEC §8.1)");
+  .describe(
+    "health checks: how pup probes that the process works; exactly one of http, tcp and cmd (default: none)",
+  );
 
 const rotation = {
   maxFileSizeMb: z
     .number()
     .min(0)
     .optional()
-    .describe("rotate a log file when it grows past this many MiB (0 disables rotation; default 50)"),
+    .describe("rotate a log file when it grows past this many MiB; 0 disables rotation (default 50)"),
   maxFiles: z
     .number()
     .int()
@@ -125,77 +127,105 @@ const rotation = {
 
 export const processLoggerSchema = z
   .strictObject({
-    console: z.boolean().optional().describe("echo this process's entries to the console (default true)"),
-    stdout: z.string().optional().describe("append this process's entries to this file"),
+    console: z
+      .boolean()
+      .optional()
+      .describe("echo this process's entries to the instance's console (default true)"),
+    stdout: z.string().optional().describe("append this process's entries to this file (default: none)"),
     stderr: z
       .string()
       .optional()
       .describe("file for this process's error entries (default: the stdout file)"),
-    decorateFiles: z.boolean().optional().describe("decorate file lines (default false)"),
+    decorateFiles: z
+      .boolean()
+      .optional()
+      .describe("write file lines as <ISO time> [<SEVERITY>] [<id>:<category>] <text> (default false)"),
     ...rotation,
   })
-  .describe("logging of one process");
+  .describe("logging of one process (default: to the console and the instance's log store)");
 
 export const globalLoggerSchema = z
   .strictObject({
     console: z.boolean().optional().describe("echo entries to the console (default true)"),
-    stdout: z.string().optional().describe("append every entry to this file"),
+    stdout: z.string().optional().describe("append every entry to this file (default: none)"),
     stderr: z.string().optional().describe("file for error entries (default: the stdout file)"),
-    decorate: z.boolean().optional().describe("decorate console lines (default true)"),
+    decorate: z
+      .boolean()
+      .optional()
+      .describe("console lines as <ISO time> [<SEVERITY>] [<id>:<category>] <text> (default true)"),
     colors: z
       .boolean()
       .optional()
-      .describe("colour console lines (default true; off without a TTY or with NO_COLOR)"),
-    decorateFiles: z.boolean().optional().describe("decorate file lines (default: decorate)"),
+      .describe("colour console lines; never without a TTY or with NO_COLOR set (default true)"),
+    decorateFiles: z
+      .boolean()
+      .optional()
+      .describe("decorate file lines too (default: the value of decorate)"),
     internalLogHours: z
       .number()
       .min(0)
       .optional()
-      .describe("hours to keep entries in the log store (default 48; 0 disables the store)"),
+      .describe("hours to keep entries in the log store; 0 disables the store (default 48)"),
     ...rotation,
   })
-  .describe("logging of the instance");
+  .describe("logging of the instance (default: decorated, coloured console lines and a 48-hour log store)");
 
 export const clusterSchema = z
   .strictObject({
-    instances: z.number().int().min(1).max(65535).default(1).describe("copies of the process to run"),
+    instances: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .default(1)
+      .describe("copies of the process to run, with ids <id>-1 … <id>-n (default 1)"),
     startPort: z
       .number()
       .int()
       .min(1)
       .max(65535)
       .optional()
-      .describe("PUP_CLUSTER_PORT of instance n is startPort + n"),
+      .describe(
+        "instance n (0-based) gets PUP_CLUSTER_PORT = startPort + n, and PORT the same unless env sets it (default: none)",
+      ),
     commonPort: z
       .number()
       .int()
       .min(1)
       .max(65535)
       .optional()
-      .describe("port of the load balancer in front of the instances (requires startPort)"),
+      .describe(
+        "port of the load balancer in front of the instances, on every interface (0.0.0.0); requires startPort (default: none)",
+      ),
     strategy: z
       .enum(["round-robin", "least-connections", "ip-hash"])
       .default("round-robin")
-      .describe("how the load balancer picks an instance"),
+      .describe('how the load balancer picks an instance (default "round-robin")'),
   })
   .superRefine((value, ctx) => {
     if (value.commonPort !== undefined && value.startPort === undefined) {
       ctx.addIssue({ code: "custom", path: ["commonPort"], message: "commonPort requires startPort" });
     }
   })
-  .describe("run several instances of the process");
+  .describe("run several instances of the process (default: one, without a load balancer)");
 
 export const processSchema = z
   .strictObject({
     id: identifier("process id"),
-    cmd: systemText("command line; shell syntax works")
+    cmd: systemText(
+      "command line, run by a shell (&&, pipes, quotes, $VAR work); exactly one of cmd and worker",
+    )
       .refine((value) => value.trim() !== "", "must not be blank")
       .optional(),
     worker: z
-      .array(z.string())
-      .min(1)
+      .union([z.string().min(1), z.array(z.string()).min(1)], {
+        error: 'expected a file name or an array ["file.js", ...args]',
+      })
+      .transform((value) => (typeof value === "string" ? [value] : value))
       .optional()
-      .describe("a JavaScript file run as a worker thread of the instance, then its arguments"),
+      .describe(
+        'a JavaScript/TypeScript file run as a worker thread of the instance: "file.js", or ["file.js", ...args]; exactly one of cmd and worker',
+      ),
     cwd: systemText("working directory (default: the configuration's folder)").optional(),
     env: z
       .record(
@@ -203,48 +233,88 @@ export const processSchema = z
         systemText("value"),
       )
       .optional()
-      .describe("added to the inherited environment"),
-    path: systemText("appended to PATH").optional(),
-    pidFile: z.string().optional().describe("file that holds the child's pid while it runs"),
-    timeout: z.number().min(1).optional().describe("stop the process when it has run this many seconds"),
+      .describe(
+        "variables added to the inherited environment; they override it, except PATH, which is appended",
+      ),
+    path: systemText("a folder appended to PATH").optional(),
+    pidFile: z
+      .string()
+      .optional()
+      .describe("file that holds the child's pid while it runs (removed when it exits)"),
+    timeout: z
+      .number()
+      .min(1)
+      .optional()
+      .describe("stop the process when it has run this many seconds (default: no limit)"),
     overrun: z
       .boolean()
       .default(false)
-      .describe("allow a new start (cron) while the previous run is running"),
-    autostart: z.boolean().default(false).describe("start when the instance starts"),
-    cron: cronExpression.optional(),
-    watch: z.array(z.string()).optional().describe("restart when a matching file under these paths changes"),
+      .describe("allow a new start (cron) while the previous run is still running (default false)"),
+    autostart: z
+      .boolean()
+      .default(false)
+      .describe(
+        'start when the instance starts; implies restart "always" unless restart is set (default false)',
+      ),
+    cron: cronExpression
+      .optional()
+      .describe("start on this cron schedule: 5 fields, or 6 with seconds first (default: none)"),
+    watch: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'restart when a file under these paths changes (see watcher); implies restart "always" unless restart is set',
+      ),
     restart: z
       .enum(["always", "error"])
       .optional()
-      .describe('restart after exit: "always", or "error" (non-zero exit or signal death only)'),
+      .describe(
+        'restart after exit: "always", or "error" for a non-zero exit or a signal death only (default: "always" when autostart or watch is set, so a process that exits 0 starts again after restartDelayMs; otherwise none)',
+      ),
     restartDelayMs: z
       .number()
       .int()
       .min(0)
       .max(86_400_000)
       .default(10_000)
-      .describe("delay before an automatic restart, ms"),
-    restartLimit: z.number().int().min(0).optional().describe("automatic restarts allowed before EXHAUSTED"),
+      .describe("delay before an automatic restart, ms (default 10000)"),
+    restartLimit: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("automatic restarts allowed before the process is EXHAUSTED (default: unlimited)"),
     restartBackoffMaxMs: milliseconds(
-      "each consecutive automatic restart doubles the delay from restartDelayMs, up to this many ms",
+      "each consecutive automatic restart doubles the delay from restartDelayMs, up to this many ms (default: no backoff)",
     ).optional(),
     restartResetMs: milliseconds(
-      "after this many ms RUNNING (and healthy, if checked), backoff and the restartLimit count start over",
+      "after this many ms RUNNING (and healthy, if checked), backoff and the restartLimit count start over (default: never)",
     ).optional(),
     healthcheck: healthcheckSchema.optional(),
     maxMemoryMb: z
       .number()
       .positive()
       .optional()
-      .describe("restart the process when its memory (with its descendants) stays above this many MiB"),
+      .describe(
+        "restart the process when its memory (with its descendants) stays above this many MiB (default: no limit)",
+      ),
     dependsOn: z
       .array(z.string().min(1))
       .optional()
-      .describe("ids that must be RUNNING (and healthy, if checked) before this process autostarts"),
-    terminate: cronExpression.optional().describe("stop on this cron schedule"),
-    terminateGracePeriod: seconds("wait for the process to exit by itself before SIGTERM").optional(),
-    terminateTimeout: seconds("after SIGTERM, wait this long before SIGKILL").optional(),
+      .describe(
+        "ids that must be RUNNING (and healthy, if checked) before this process autostarts (default: none)",
+      ),
+    terminate: cronExpression
+      .optional()
+      .describe('stop on this cron schedule; with restart "always" a scheduled restart (default: none)'),
+    terminateGracePeriod: seconds("wait for the process to exit by itself before SIGTERM")
+      .optional()
+      .describe(
+        "seconds to wait for the process to exit by itself before SIGTERM (default: the top-level terminateGracePeriod)",
+      ),
+    terminateTimeout: seconds("after SIGTERM, wait this long before SIGKILL")
+      .optional()
+      .describe("seconds to wait after SIGTERM before SIGKILL (default: the top-level terminateTimeout)"),
     logger: processLoggerSchema.optional(),
     cluster: clusterSchema.optional(),
   })
@@ -284,17 +354,21 @@ export const processSchema = z
 
 export const apiSchema = z
   .strictObject({
-    hostname: z.string().min(1).default("127.0.0.1").describe("address the REST API listens on"),
+    hostname: z
+      .string()
+      .min(1)
+      .default("127.0.0.1")
+      .describe('address the REST API listens on (default "127.0.0.1": this machine only)'),
     port: z
       .number()
       .int()
       .min(0)
       .max(65535)
       .optional()
-      .describe("port of the REST API (default: a free port)"),
-    revoked: z.array(z.string()).default([]).describe("consumers whose tokens are refused"),
+      .describe("port of the REST API (default: a free port, written to .pup/<file>-tmp/.main.port)"),
+    revoked: z.array(z.string()).default([]).describe("consumers whose tokens are refused (default: none)"),
   })
-  .describe("the REST API");
+  .describe("the REST API (default: 127.0.0.1 on a free port)");
 
 export const watcherSchema = z
   .strictObject({
@@ -303,36 +377,49 @@ export const watcherSchema = z
       .int()
       .min(0)
       .default(1000)
-      .describe("ms to wait for changes to settle before acting"),
+      .describe("ms to wait for changes to settle before acting (default 1000)"),
     exts: z
       .array(z.string())
       .default(["ts", "tsx", "js", "jsx", "json"])
-      .describe("file extensions to watch"),
-    match: z.array(z.string()).default(["**/*.*"]).describe("globs of files to watch"),
-    skip: z.array(z.string()).default(["**/.git/**"]).describe("globs of files to ignore"),
+      .describe("file extensions to watch (default ts, tsx, js, jsx, json)"),
+    match: z.array(z.string()).default(["**/*.*"]).describe('globs of files to watch (default "**/*.*")'),
+    skip: z
+      .array(z.string())
+      .default(["**/.git/**"])
+      .describe('globs of files to ignore (default "**/.git/**")'),
   })
-  .describe("file watching for processes with watch");
+  .describe("file watching for processes with watch (default: the values of its keys)");
 
 export const pluginSchema = z
   .strictObject({
     url: z.string().min(1).describe("path or module specifier of the plugin"),
-    options: z.any().optional().describe("passed to the plugin"),
+    options: z.any().optional().describe("passed to the plugin's constructor (default: none)"),
   })
-  .describe("a plugin");
+  .describe("a plugin: a module that exports the class PupPlugin");
 
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe("ignored; lets editors find this schema"),
-    name: identifier("instance name").optional(),
+    name: identifier("instance name")
+      .optional()
+      .describe(
+        "instance name: 1 to 64 characters from a-z A-Z 0-9 @ . _ -; also the default service name (default: none)",
+      ),
     api: apiSchema.optional(),
     logger: globalLoggerSchema.optional(),
     watcher: watcherSchema.optional(),
-    processes: z.array(processSchema).describe("the processes to manage"),
-    plugins: z.array(pluginSchema).optional(),
-    terminateTimeout: seconds("default time between SIGTERM and SIGKILL").default(DEFAULT_TERMINATE_TIMEOUT),
-    terminateGracePeriod: seconds("default time to wait for a process to exit before SIGTERM").default(
-      DEFAULT_TERMINATE_GRACE_PERIOD,
-    ),
+    processes: z.array(processSchema).describe("the processes to manage (pup run needs at least one)"),
+    plugins: z.array(pluginSchema).optional().describe("plugins loaded by the instance (default: none)"),
+    terminateTimeout: seconds("default time between SIGTERM and SIGKILL")
+      .default(DEFAULT_TERMINATE_TIMEOUT)
+      .describe(
+        `seconds between SIGTERM and SIGKILL, for every process (default ${DEFAULT_TERMINATE_TIMEOUT})`,
+      ),
+    terminateGracePeriod: seconds("default time to wait for a process to exit before SIGTERM")
+      .default(DEFAULT_TERMINATE_GRACE_PERIOD)
+      .describe(
+        `seconds to wait for a process to exit by itself before SIGTERM, for every process (default ${DEFAULT_TERMINATE_GRACE_PERIOD})`,
+      ),
   })
   .superRefine((value, ctx) => {
     for (const clash of idClashes(value.processes)) {

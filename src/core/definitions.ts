@@ -73,6 +73,10 @@ export function childEnvironment(
   Object.assign(env, pupVars);
   env.PUP_PROCESS_ID = def.id;
   if (def.clusterInstance !== undefined) env.PUP_CLUSTER_INSTANCE = String(def.clusterInstance);
-  if (def.clusterPort !== undefined) env.PUP_CLUSTER_PORT = String(def.clusterPort);
+  if (def.clusterPort !== undefined) {
+    env.PUP_CLUSTER_PORT = String(def.clusterPort);
+    // Most frameworks listen on PORT: the instance's port, unless the process's env chose one.
+    if (def.config.env?.PORT === undefined) env.PORT = env.PUP_CLUSTER_PORT;
+  }
   return env;
 }

@@ -28,6 +28,12 @@ export interface ServiceRequest {
 
 const PUP_BIN = path.join(PACKAGE_ROOT, "bin", "pup.js");
 const NAME = /^[a-zA-Z0-9@._-]{1,64}$/;
+/** An environment variable name every service format and shell accepts as it is. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A user name as useradd accepts it (no spaces, quotes or newlines). */
+const USER_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}\$?$/;
+
+const isRoot = () => process.getuid?.() === 0;
 
 function parseManager(value: string | undefined): ServiceManager {
   if (value === undefined) return detectManager();
@@ -41,19 +47,35 @@ function parseEnv(pairs: string[] = []): Record<string, string> {
   const env: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf("=");
-    if (eq <= 0) throw new UserError(`--env: expected KEY=VALUE, got "${pair}"`);
-    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+    if (eq <= 0) throw new UserError(`--env: expected KEY=VALUE, got ${JSON.stringify(pair)}`);
+    const key = pair.slice(0, eq);
+    if (!ENV_NAME.test(key)) {
+      throw new UserError(
+        `--env: ${JSON.stringify(key)} is not a variable name (letters, digits and _, not starting with a digit)`,
+      );
+    }
+    env[key] = pair.slice(eq + 1);
   }
   return env;
 }
 
-/** The service file for a request, and the manager it is for. */
+/** Whether a systemd user's services run without a login session (`loginctl enable-linger`). */
+function lingers(user: string): boolean {
+  return existsSync(`/var/lib/systemd/linger/${user}`);
+}
+
+/**
+ * The service file for a request, and the manager it is for. Root gets a system service unless it
+ * asks for its own (`--no-system`): root's user services start only with lingering, a surprise.
+ */
 export function planService(request: ServiceRequest): { manager: ServiceManager; file: ServiceFile } {
   const manager = parseManager(request.manager);
   const name = request.name ?? request.config.name ?? "pup";
   if (!NAME.test(name))
     throw new UserError(`--name: expected 1 to 64 characters from a-z A-Z 0-9 @ . _ -, got "${name}"`);
   const user = request.user ?? os.userInfo().username;
+  if (!USER_NAME.test(user)) throw new UserError(`--user: ${JSON.stringify(user)} is not a user name`);
+  const system = request.system ?? isRoot();
   const home =
     request.home ??
     (request.user && request.user !== os.userInfo().username ? `/home/${request.user}` : os.homedir());
@@ -67,7 +89,7 @@ export function planService(request: ServiceRequest): { manager: ServiceManager;
   );
   const facts: ServiceFacts = {
     name,
-    system: request.system ?? false,
+    system,
     user,
     home,
     nodePath: process.execPath,
@@ -77,6 +99,7 @@ export function planService(request: ServiceRequest): { manager: ServiceManager;
     // The service manager starts with an almost empty environment: keep the PATH that found node.
     env: { PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", HOME: home, ...parseEnv(request.env) },
     stopTimeout: Math.ceil(longestStop) + 10,
+    lingering: lingers(user),
   };
   return { manager, file: serviceFile(manager, facts) };
 }
@@ -92,12 +115,33 @@ export function describePlan(file: ServiceFile, action: "enable" | "disable"): s
   const steps = action === "enable" ? file.enable : file.disable;
   const header = action === "enable" ? `# would write ${file.path}` : `# would remove ${file.path}`;
   const body = action === "enable" ? `\n${file.content}` : "\n";
-  return `${header}${body}${steps.map((s) => `# would run: ${s.join(" ")}`).join("\n")}\n`;
+  const lines = steps.map((s) => `# would run: ${s.join(" ")}`);
+  if (action === "enable") {
+    lines.push(...file.nextSteps.map(([what, how]) => `# then, ${what}: ${how}`));
+    lines.push(...file.notes.map((note) => `# note: ${note}`));
+  }
+  return `${header}${body}${lines.join("\n")}\n`;
+}
+
+/** What to tell the user once the service runs: how to see it, its logs, and how to stop it. */
+export function describeNextSteps(file: ServiceFile): string {
+  const width = Math.max(...file.nextSteps.map(([what]) => what.length)) + 1;
+  return [
+    "next steps:",
+    ...file.nextSteps.map(([what, how]) => `  ${`${what}:`.padEnd(width)}  ${how}`),
+    ...file.notes.map((note) => `note: ${note}`),
+  ].join("\n");
+}
+
+function requireRoot(file: ServiceFile): void {
+  if (file.systemWide && !isRoot()) {
+    throw new UserError(`${file.path} is a system-wide service file: run it as root (sudo)`);
+  }
 }
 
 /** Write the service file and enable the service; errors say what was done and what failed. */
-export function installService(file: ServiceFile, system: boolean): string {
-  if (system && process.getuid?.() !== 0) throw new UserError("--system needs root: run it with sudo");
+export function installService(file: ServiceFile): string {
+  requireRoot(file);
   if (existsSync(file.path))
     throw new UserError(`${file.path} already exists; run "pup disable-service" first`);
   try {
@@ -112,11 +156,11 @@ export function installService(file: ServiceFile, system: boolean): string {
     if (!ok)
       throw new UserError(`wrote ${file.path}, but "${step.join(" ")}" failed: ${output.split("\n")[0]}`);
   }
-  return `installed and started the service: ${file.path}`;
+  return `installed and started the service: ${file.path}\n${describeNextSteps(file)}`;
 }
 
-export function uninstallService(file: ServiceFile, system: boolean): string {
-  if (system && process.getuid?.() !== 0) throw new UserError("--system needs root: run it with sudo");
+export function uninstallService(file: ServiceFile): string {
+  requireRoot(file);
   if (!existsSync(file.path)) throw new UserError(`no service file at ${file.path}`);
   // Stopping may fail when the service is not running: that is fine, the file goes anyway.
   for (const step of file.disable) run(step);

@@ -2,11 +2,12 @@ import type { ApplicationState } from "../../api/state.ts";
 import { ApiError, ApiUnreachableError, type ProcessAction } from "../../client/client.ts";
 import { type LocalInstance, localInstance, NoInstanceError } from "../../client/local.ts";
 import { UserError } from "../../common/errors.ts";
-import { findConfigPath } from "../../config/locate.ts";
 import { stateName } from "../../core/states.ts";
 import type { ProcessInfo } from "../../core/types.ts";
+import { isCommandLineInstance } from "../../instance/command-line.ts";
 import { colorsAllowed } from "../../logs/format.ts";
-import type { ConfigFlags } from "../config-flags.ts";
+import { summarizeAction } from "../action-summary.ts";
+import { type ConfigFlags, resolveInstancePath } from "../config-flags.ts";
 import { type ControlConfig, readControlConfig, validateConfigFile } from "../control-config.ts";
 
 /*
@@ -41,7 +42,7 @@ interface Session extends LocalInstance {
  * broken file is the likelier story); an API failure becomes its `{error}` message; both exit 1.
  */
 export async function withInstance<T>(flags: ConfigFlags, fn: (session: Session) => Promise<T>): Promise<T> {
-  const configPath = findConfigPath({ config: flags.config, cwd: flags.cwd });
+  const configPath = resolveInstancePath(flags);
   const config = await readControlConfig(configPath);
   try {
     const local = await localInstance(configPath, config, { timeoutMs: QUICK_TIMEOUT_MS });
@@ -55,14 +56,6 @@ export async function withInstance<T>(flags: ConfigFlags, fn: (session: Session)
     throw err;
   }
 }
-
-export const PAST: Record<ProcessAction, string> = {
-  start: "started",
-  stop: "stopped",
-  restart: "restarted",
-  block: "blocked",
-  unblock: "unblocked",
-};
 
 // --- status table -------------------------------------------------------------------------------
 
@@ -119,6 +112,8 @@ export interface StatusView {
   state: ApplicationState;
   name?: string;
   configPath: string;
+  /** Run without a configuration file: configPath is only its name. */
+  commandLine?: boolean;
   url: string;
   colors: boolean;
   now?: number;
@@ -162,7 +157,7 @@ export function formatStatus(view: StatusView): string {
   const uptime = ago(state.started, now).replace(" ago", "");
   const lines = [
     `${paint("instance", BOLD)}  ${view.name ?? "(unnamed)"} (pid ${state.pid}, pup ${state.version}, up ${uptime})`,
-    `${paint("config", BOLD)}    ${view.configPath}`,
+    `${paint("config", BOLD)}    ${view.configPath}${view.commandLine ? " (none: run from the command line; --config takes this name)" : ""}`,
     `${paint("api", BOLD)}       ${view.url}`,
     "",
     paint(header.trimEnd(), BOLD),
@@ -189,7 +184,14 @@ export async function statusCommand(flags: ConfigFlags & { json?: boolean }): Pr
       process.stdout.write(`${JSON.stringify(state, null, 2)}\n`);
     } else {
       process.stdout.write(
-        formatStatus({ state, name: config.name, configPath, url, colors: colorsAllowed(process.stdout) }),
+        formatStatus({
+          state,
+          name: config.name,
+          configPath,
+          commandLine: isCommandLineInstance(configPath),
+          url,
+          colors: colorsAllowed(process.stdout),
+        }),
       );
     }
     return 0;
@@ -199,9 +201,10 @@ export async function statusCommand(flags: ConfigFlags & { json?: boolean }): Pr
 export async function actionCommand(action: ProcessAction, id: string, flags: ConfigFlags): Promise<number> {
   return withInstance(flags, async ({ client, config }) => {
     const slow = action === "stop" || action === "restart";
-    const statuses = await client.action(action, id, slow ? { timeoutMs: stopTimeoutMs(config) } : {});
-    const summary = statuses.map((s) => `${s.id} ${stateName(s.status)}${s.blocked ? " (blocked)" : ""}`);
-    process.stdout.write(`${PAST[action]} ${id}: ${summary.join(", ")}\n`);
+    // The statuses before, to tell "already running" from "started" (the API answers 200 to both).
+    const before = action === "restart" ? [] : (await client.state()).processes;
+    const after = await client.action(action, id, slow ? { timeoutMs: stopTimeoutMs(config) } : {});
+    process.stdout.write(`${summarizeAction(action, id, before, after)}\n`);
     return 0;
   });
 }

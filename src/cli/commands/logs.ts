@@ -3,7 +3,8 @@ import { UserError } from "../../common/errors.ts";
 import { isSeverity, type LogEntry, SEVERITIES, type Severity } from "../../logs/entry.ts";
 import { colorsAllowed, formatLine } from "../../logs/format.ts";
 import type { LogQuery } from "../../logs/query.ts";
-import { addConfigFlags, type ConfigFlags, locate, resolveConfigPath } from "../config-flags.ts";
+import { addConfigFlags, type ConfigFlags, locate, resolveInstancePath } from "../config-flags.ts";
+import { refuseUnknownProcessId } from "../known-ids.ts";
 import type { ExitCode } from "../main.ts";
 
 /* `logs` (from the store, works while the instance is down) and `monitor` (live, from /wss).
@@ -127,12 +128,16 @@ function interrupted(): Promise<void> {
 
 export async function logsCommand(flags: LogsFlags): Promise<number> {
   const query = queryFromFlags(flags);
-  const configPath = resolveConfigPath(flags);
+  const configPath = resolveInstancePath(flags);
   const { instancePaths } = await import("../../instance/paths.ts");
   const { LogStoreReader } = await import("../../logs/store-reader.ts");
   const reader = new LogStoreReader(instancePaths(configPath).logDatabase);
   const print = entryPrinter(flags.json);
   try {
+    if (query.processId !== undefined) {
+      const stored = (id: string) => reader.query({ processId: id, limit: 1 }).length > 0;
+      await refuseUnknownProcessId(configPath, query.processId, stored);
+    }
     if (!flags.follow) {
       print(reader.query(query));
       return 0;
@@ -177,6 +182,7 @@ export async function monitorCommand(flags: MonitorFlags): Promise<number> {
   const { localInstance, NoInstanceError } = await import("../../client/local.ts");
   const { default: WebSocket } = await import("ws");
   const { path: configPath, config } = loadConfig(locate(flags));
+  if (flags.id !== undefined) await refuseUnknownProcessId(configPath, flags.id, () => false);
   const print = entryPrinter(flags.json);
   const wanted = (e: LogEntry) =>
     (flags.id === undefined || e.processId === flags.id) &&

@@ -1,7 +1,9 @@
+import { statSync } from "node:fs";
 import path from "node:path";
-import { ConfigError } from "../../common/errors.ts";
+import { ConfigError, UserError } from "../../common/errors.ts";
 import { fileLabel, validateConfig } from "../../config/load.ts";
 import type { PupConfig } from "../../config/schema.ts";
+import { commandLineConfigPath } from "../../instance/command-line.ts";
 import { Instance } from "../../instance/instance.ts";
 import { defaultServices } from "../../instance/services.ts";
 import type { ConfigFlags } from "../config-flags.ts";
@@ -15,19 +17,29 @@ function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-/** `run --cmd …` / `run -- CMD ARGS`: one process and no configuration file. */
+/**
+ * `run --cmd …` / `run -- CMD ARGS`: one process and no configuration file. The instance works in
+ * `--cwd` (default: here), as the process does, and goes by a name there (commandLineConfigPath)
+ * by which `pup status`, `stop`, `logs`… run in that folder find it.
+ */
 function configFromFlags(flags: RunFlags, extra: string[]): { config: PupConfig; configPath: string } {
+  const dir = path.resolve(flags.cwd ?? ".");
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new UserError(`--cwd: no such folder: ${dir}`);
+  }
   const proc = processFromFlags(
-    { ...flags, cmd: flags.cmd ?? (flags.worker ? undefined : extra.map(shellQuote).join(" ")) },
+    {
+      ...flags,
+      cmd: flags.cmd ?? (flags.worker ? undefined : extra.map(shellQuote).join(" ")),
+      cwd: undefined,
+    },
     flags.worker ? extra : [],
   );
   if (!proc.autostart && !proc.cron && !proc.watch) {
     throw new ConfigError("a process run without a configuration file needs --autostart, --cron or --watch");
   }
   const config = validateConfig({ processes: [proc] }, "command line");
-  // No file, but the instance still needs a name for its .pup files and its lock.
-  const configPath = path.resolve(`pup-run-${proc.id}`);
-  return { config, configPath };
+  return { config, configPath: commandLineConfigPath(dir, proc.id) };
 }
 
 export async function runCommand(flags: RunFlags, extra: string[]): Promise<number> {

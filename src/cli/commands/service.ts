@@ -18,17 +18,13 @@ function plan(flags: ServiceFlags) {
 /** `enable-service`: write the boot service's file and enable it (or, with --dry-run, show it). */
 export function enableServiceCommand(flags: ServiceFlags): number {
   const { file } = plan(flags);
-  process.stdout.write(
-    flags.dryRun ? describePlan(file, "enable") : `${installService(file, !!flags.system)}\n`,
-  );
+  process.stdout.write(flags.dryRun ? describePlan(file, "enable") : `${installService(file)}\n`);
   return 0;
 }
 
 /** `disable-service`: stop and remove the boot service. */
 export function disableServiceCommand(flags: ServiceFlags): number {
   const { file } = plan(flags);
-  process.stdout.write(
-    flags.dryRun ? describePlan(file, "disable") : `${uninstallService(file, !!flags.system)}\n`,
-  );
+  process.stdout.write(flags.dryRun ? describePlan(file, "disable") : `${uninstallService(file)}\n`);
   return 0;
 }

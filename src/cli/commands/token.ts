@@ -3,7 +3,7 @@ import { ensureSecret } from "../../api/secret.ts";
 import { signToken } from "../../api/sign.ts";
 import { UserError } from "../../common/errors.ts";
 import { instancePaths } from "../../instance/paths.ts";
-import { type ConfigFlags, resolveConfigPath } from "../config-flags.ts";
+import { type ConfigFlags, resolveInstancePath } from "../config-flags.ts";
 
 /** Without --expire-in a token lives this long (every token must expire; said on stderr). */
 export const DEFAULT_EXPIRE_IN = 30 * 24 * 3600;
@@ -30,7 +30,7 @@ export async function tokenCommand(flags: TokenFlags): Promise<number> {
   // tokens.ts loads jose (for verifying); only --scope needs it here.
   const scopes: Scope[] | undefined =
     flags.scope === undefined ? undefined : (await import("../../api/tokens.ts")).parseScopes(flags.scope);
-  const { secretFile } = instancePaths(resolveConfigPath(flags));
+  const { secretFile } = instancePaths(resolveInstancePath(flags));
   const token = signToken(ensureSecret(secretFile), { consumer, expiresIn, scopes });
   if (flags.expireIn === undefined) {
     process.stderr.write(
