@@ -47,7 +47,7 @@ describe("pup_process_cpu_seconds_total counts CPU seconds", () => {
     // The API's first request comes now, long after the CPU was used.
     const first = await metric();
     const used = groupCpuSeconds(pid);
-    assert.ok(used >= 1.2, `the group used ${used} s`);
+    assert.ok(used >= 1.15, `the group used ${used} s`);
     assert.ok(Math.abs(first - used) < 0.15, `metric ${first} s, /proc ${used} s`);
 
     await api.call("POST", "/processes/burn/restart");

@@ -26,7 +26,7 @@ describe("TokenVerifier: verified tokens are remembered until their exp", () => 
 
   test("a remembered token is refused once its exp has passed", async () => {
     const verifier = new TokenVerifier(SECRET);
-    const token = await signToken(SECRET, { consumer: "ci", expiresIn: 1 });
+    const token = await signToken(SECRET, { consumer: "ci", expiresIn: 3 });
     const { exp } = JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString());
     await verifier.verify(token);
     assert.ok(verifier.remembered(token));
