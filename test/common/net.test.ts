@@ -49,7 +49,7 @@ test("an API bound to :: is reached by the CLI, the children and the plugins", a
     assert.equal(status.code, 0, status.stderr);
     assert.equal(JSON.parse(status.stdout).pid, p.pid);
     const line = await waitFor(
-      () => existsSync(record) && readFileSync(record, "utf8").match(/^plugin .*$/m)?.[0],
+      () => (existsSync(record) ? readFileSync(record, "utf8").match(/^plugin .*$/m)?.[0] : undefined),
       "the plugin's request",
     );
     assert.match(line, /^plugin \[::1\]:\d+ 200$/);

@@ -353,7 +353,7 @@ test("an unknown key or a value of the wrong type is always refused, never start
         const target = parentOf(value, path)!;
         const parent = target.parent as Record<string | number, Json>;
         // A string is right for an id: there an object is wrong.
-        parent[target.key] = path.at(-1) === "id" && typeof wrong === "string" ? { wrong } : wrong;
+        parent[target.key] = path.at(-1) === "id" && typeof wrong === "string" ? { wrong } : (wrong as Json);
         const emptyList = path.length === 1 && path[0] === "processes" && Array.isArray(wrong);
         if (!emptyList) assert.equal(check(JSON.stringify(value)), "rejected", JSON.stringify(path));
 
