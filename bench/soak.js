@@ -253,8 +253,15 @@ async function main() {
     }
   })();
 
+  // RSS through the run, to tell a plateau (warm-up) from a climb (a leak).
+  const rssTrend = [];
+  let nextSample = Date.now();
   const scanner = (async () => {
     while (Date.now() < deadline) {
+      if (Date.now() >= nextSample) {
+        rssTrend.push(instanceUsage(instance.pid).rssMiB);
+        nextSample += 10_000;
+      }
       scanByTag(tag, tagged);
       for (const pid of tagged) pids.add(pid);
       await collectFromApi();
@@ -282,11 +289,13 @@ async function main() {
   await collectFromApi();
   scanByTag(tag, tagged);
   for (const pid of tagged) pids.add(pid);
-  const after = instanceUsage(instance.pid);
 
+  // Measured as at the start: without the load's own connections.
   ending = true;
   for (const ws of steady) ws.close();
   agent.destroy();
+  await sleep(500);
+  const after = instanceUsage(instance.pid);
   const terminated = await request(port, token, "POST", "/terminate");
   const exited = await waitFor(() => !isAlive(instance.pid), {
     what: "the instance to exit",
@@ -325,7 +334,7 @@ async function main() {
       unexpectedCloses: streams.unexpectedCloses,
       errors: streams.errors.slice(0, 10),
     },
-    instance: { start: before, end: after },
+    instance: { start: before, end: after, rssMiBEvery10s: rssTrend },
     childPidsSeen: pids.seen.size,
     childPidsLeft: left,
     taggedLeft: [...leftTagged],
