@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import dns from "node:dns/promises";
 import { rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import { UserError } from "../common/errors.ts";
+import { hostPort, reachableHost } from "../common/net.ts";
 import { makePrivate, PRIVATE_FILE_MODE } from "../common/private-files.ts";
 import type { InstanceContext, InstanceService } from "../instance/instance.ts";
 import type { StreamLimits } from "./event-stream.ts";
@@ -33,17 +35,29 @@ async function localhostAddresses(): Promise<string[]> {
   return [...new Set(found.map((a) => a.address))];
 }
 
+/** Why the API cannot listen, in one line that says which setting to change. */
+function listenFailure(err: NodeJS.ErrnoException, host: string, port: number): string {
+  const where = hostPort(host, port);
+  switch (err.code) {
+    case "EADDRINUSE":
+      return `REST API: ${where} is already in use (api.port); choose another port or stop the program that uses it`;
+    case "EACCES":
+      return `REST API: port ${port} needs privileges this user lacks (api.port); choose a port above 1023`;
+    case "EADDRNOTAVAIL":
+      return `REST API: ${host} is not an address of this machine (api.hostname); use one of its addresses, or 127.0.0.1`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+    case "EAI_FAIL":
+    case "EAI_NONAME":
+      return `REST API: the host name "${host}" does not resolve (api.hostname); use an address of this machine, such as 127.0.0.1`;
+    default:
+      return `REST API: cannot listen on ${where} (${err.code ?? err.message}); check api.hostname and api.port`;
+  }
+}
+
 function listen(server: net.Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      reject(
-        new Error(
-          err.code === "EADDRINUSE"
-            ? `REST API: ${host}:${port} is already in use (api.port)`
-            : `REST API: cannot listen on ${host}:${port}: ${err.code ?? err.message}`,
-        ),
-      );
-    };
+    const onError = (err: NodeJS.ErrnoException) => reject(new UserError(listenFailure(err, host, port)));
     server.once("error", onError);
     server.listen({ host, port }, () => {
       server.off("error", onError);
@@ -145,14 +159,14 @@ export class ApiService implements InstanceService {
       }
       return token;
     };
-    const childHost = hostname === "0.0.0.0" ? "127.0.0.1" : hostname === "::" ? "::1" : hostname;
+    const childHost = reachableHost(hostname);
     context.addChildVariables((id) => ({
       PUP_API_HOSTNAME: childHost,
       PUP_API_PORT: String(this.port),
       PUP_API_TOKEN: childToken(id),
     }));
 
-    const where = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${this.port}`;
+    const where = `http://${hostPort(hostname, this.port)}`;
     context.logger.log("info", "rest", `REST API listening on ${where} (also under ${where}/api)`);
     if (!isLoopback(hostname)) {
       context.logger.log(

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { readSecret } from "../api/secret.ts";
 import { signToken } from "../api/sign.ts";
 import { UserError } from "../common/errors.ts";
+import { reachableUrl } from "../common/net.ts";
 import { type InstancePaths, instancePaths } from "../instance/paths.ts";
 import { PupClient, type PupClientOptions } from "./client.ts";
 import { nodeHttpTransport } from "./node-http.ts";
@@ -36,13 +37,6 @@ export interface LocalApiConfig {
   api?: { hostname?: string; port?: number };
 }
 
-/** Where a client on this machine reaches an API bound to `hostname`. */
-export function reachableHost(hostname: string): string {
-  if (hostname === "0.0.0.0") return "127.0.0.1";
-  if (hostname === "::") return "::1";
-  return hostname;
-}
-
 /**
  * A client for the instance of a configuration file on this machine: its port from the port file
  * (else `api.port`), its hostname from the configuration, and a short-lived token signed with the
@@ -59,8 +53,7 @@ export async function localInstance(
   const port = readPort(paths.portFile) ?? config.api?.port;
   const secret = readSecret(paths.secretFile);
   if (!port || secret === undefined) throw new NoInstanceError(configPath);
-  const host = reachableHost(config.api?.hostname ?? "127.0.0.1");
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const url = reachableUrl(config.api?.hostname ?? "127.0.0.1", port);
   const token = signToken(secret, { consumer: "cli", expiresIn: CLI_TOKEN_SECONDS });
   const client = new PupClient({ transport: nodeHttpTransport, ...options, baseUrl: url, token });
   return { client, url, paths };

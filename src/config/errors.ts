@@ -4,12 +4,21 @@ import { ConfigError } from "../common/errors.ts";
 
 type Path = ReadonlyArray<PropertyKey>;
 
-/** `processes[1].restart` from `["processes", 1, "restart"]`. */
+const PLAIN_KEY = /^[A-Za-z_$][\w$]*$/;
+
+/**
+ * `processes[1].restart` from `["processes", 1, "restart"]`; a key that is not a plain name is
+ * quoted (`env["MY-VAR"]`, `processes[0]["a\nb"]`), and a long one cut, so that the message
+ * stays one short line.
+ */
 export function formatPath(path: Path): string {
   let out = "";
   for (const part of path) {
     if (typeof part === "number") out += `[${part}]`;
-    else out += out === "" ? String(part) : `.${String(part)}`;
+    else if (!PLAIN_KEY.test(String(part)) || String(part).length > 60) {
+      const key = String(part);
+      out += `[${JSON.stringify(key.length > 60 ? `${key.slice(0, 57)}...` : key)}]`;
+    } else out += out === "" ? String(part) : `.${String(part)}`;
   }
   return out;
 }
@@ -116,13 +125,28 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, schema: z
   }
 }
 
+/** A problem quoting 100 kB of what the user wrote is cut here: the line has said enough. */
+const MAX_PROBLEM_LENGTH = 500;
+
+/**
+ * Control characters and line separators escaped, and the length bounded: a message quotes what the user wrote (a key, a
+ * cron expression, a dependency), and it must stay one line whatever that was.
+ */
+export function oneLine(text: string): string {
+  const short = text.length > MAX_PROBLEM_LENGTH ? `${text.slice(0, MAX_PROBLEM_LENGTH)}…` : text;
+  return short.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (ch) => {
+    const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+    return named[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}
+
 export function configErrorFromIssues(
   fileLabel: string,
   issues: ReadonlyArray<z.core.$ZodIssue>,
   input: unknown,
   schema: z.ZodType,
 ): ConfigError {
-  const lines = issues.map((issue) => `${fileLabel}: ${describeIssue(issue, input, schema)}`);
+  const lines = issues.map((issue) => oneLine(`${fileLabel}: ${describeIssue(issue, input, schema)}`));
   const error = new ConfigError(lines.join("; "));
   return Object.assign(error, { problems: lines });
 }

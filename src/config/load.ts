@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import JSON5 from "json5";
 import { ConfigError } from "../common/errors.ts";
-import { configErrorFromIssues } from "./errors.ts";
+import { configErrorFromIssues, oneLine } from "./errors.ts";
 import { type ConfigLocation, fileLabel, findConfigPath } from "./locate.ts";
 import { configSchema, type PupConfig } from "./schema.ts";
 
@@ -25,7 +25,7 @@ export function parseConfig(text: string, label: string): PupConfig {
     const e = err as SyntaxError & { lineNumber?: number; columnNumber?: number };
     const where = e.lineNumber ? ` at line ${e.lineNumber}, column ${e.columnNumber}` : "";
     const reason = e.message.replace(/^JSON5: /, "").replace(/ at \d+:\d+$/, "");
-    throw new ConfigError(`${label}: not valid JSON/JSON5${where}: ${reason}`);
+    throw new ConfigError(oneLine(`${label}: not valid JSON/JSON5${where}: ${reason}`));
   }
   return validateConfig(raw, label);
 }

@@ -7,7 +7,7 @@ import { MemoryLog } from "../logs/memory-log.ts";
 import type { LogReader } from "../logs/query.ts";
 import { Reaper } from "../runner/reaper.ts";
 import { VERSION } from "../version.ts";
-import { acquireLock } from "./lock.ts";
+import { claimInstance } from "./lock.ts";
 import { createLogger } from "./logging.ts";
 import { type InstancePaths, instancePaths } from "./paths.ts";
 
@@ -110,8 +110,9 @@ export class Instance implements InstanceContext {
 
   /** Take the lock, start the services the processes need, the processes, then the other services. */
   async start(): Promise<void> {
+    // First, so that a second instance or an unwritable folder stops it before anything happens.
+    this.releaseLock = claimInstance(this.paths);
     this.makePrivateDirs();
-    this.releaseLock = acquireLock(this.paths.lockFile, this.paths.configPath);
     this.reaper.start();
     this.logger.log(
       "info",

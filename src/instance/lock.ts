@@ -1,55 +1,189 @@
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
-import { InstanceRunningError } from "../common/errors.ts";
+import {
+  accessSync,
+  constants,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { InstanceRunningError, UserError } from "../common/errors.ts";
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../common/private-files.ts";
+import type { InstancePaths } from "./paths.ts";
 
-function isAlive(pid: number): boolean {
+/**
+ * Who holds a lock: the pid, and what tells that process apart from a later one given the same
+ * pid (its start time in clock ticks after boot, and the boot).
+ */
+interface LockOwner {
+  pid: number;
+  startTime?: string;
+  bootId?: string;
+}
+
+/** Field 3 (state) and field 22 (starttime) of /proc/<pid>/stat; undefined without /proc. */
+function procStat(pid: number): { state: string; startTime: string } | undefined {
   try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-  // A reused pid belongs to some other program: only a node process can be a pup instance.
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "latin1");
-    return /node|pup/.test(cmdline);
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    // The fields after the command name, which may itself hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state: fields[0], startTime: fields[19] };
   } catch {
-    return true;
+    return undefined;
+  }
+}
+
+let bootIdCache: string | undefined;
+function bootId(): string | undefined {
+  try {
+    bootIdCache ??= readFileSync("/proc/sys/kernel/random/boot_id", "latin1").trim();
+  } catch {
+    // not Linux
+  }
+  return bootIdCache;
+}
+
+function self(): LockOwner {
+  return { pid: process.pid, startTime: procStat(process.pid)?.startTime, bootId: bootId() };
+}
+
+/** A lock file's owner; an older lock holds only the pid. Undefined when unreadable or empty. */
+function parseOwner(text: string): LockOwner | undefined {
+  try {
+    const owner = JSON.parse(text) as LockOwner | number;
+    const pid = typeof owner === "number" ? owner : owner?.pid;
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    return typeof owner === "number" ? { pid } : owner;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the process that wrote the lock still runs: the pid exists, is no zombie, and (where
+ * /proc tells) started when the lock says, in the same boot. A pid reused by any other process,
+ * node or not, is not the owner.
+ */
+function isAlive(owner: LockOwner): boolean {
+  if (owner.pid === process.pid) return false;
+  try {
+    process.kill(owner.pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  const stat = procStat(owner.pid);
+  if (stat === undefined) return true;
+  if (stat.state === "Z" || stat.state === "X") return false;
+  if (owner.bootId !== undefined && owner.bootId !== bootId()) return false;
+  return owner.startTime === undefined || owner.startTime === stat.startTime;
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
   }
 }
 
 /** The pid of the instance that holds the lock, if it is alive. */
 export function lockHolder(lockFile: string): number | undefined {
-  let pid: number;
+  const owner = parseOwner(readText(lockFile) ?? "");
+  return owner !== undefined && isAlive(owner) ? owner.pid : undefined;
+}
+
+/** link(2): creates `to` only if nothing is there, with the content `from` already has. */
+function tryLink(from: string, to: string): boolean {
   try {
-    pid = Number.parseInt(readFileSync(lockFile, "utf8"), 10);
-  } catch {
-    return undefined;
+    linkSync(from, to);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
   }
-  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid) ? pid : undefined;
 }
 
 /**
- * One instance per configuration file: the lock file holds the running instance's pid. A lock
- * left by an instance that died (its pid gone or reused by a non-node program) is taken over.
+ * Replace a stale lock (its content `stale`) with ours, one taker at a time: takers serialize on
+ * a second lock, `<lock>.takeover`, and the one that gets it checks that the lock still is the
+ * stale one before renaming ours over it. Without this, two takers that both saw the stale lock
+ * could each remove it, and the second would remove the first one's fresh lock. A takeover
+ * guard left by a taker killed within those microseconds is removed when its owner is dead.
+ */
+function takeOver(temp: string, lockFile: string, stale: string): boolean {
+  const guard = `${lockFile}.takeover`;
+  if (!tryLink(temp, guard)) {
+    const owner = parseOwner(readText(guard) ?? "");
+    if (owner === undefined || !isAlive(owner)) rmSync(guard, { force: true });
+    return false;
+  }
+  try {
+    if ((readText(lockFile) ?? "") !== stale) return false;
+    renameSync(temp, lockFile);
+    return true;
+  } finally {
+    rmSync(guard, { force: true });
+  }
+}
+
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * One instance per configuration file. The lock file holds the running instance's pid, start
+ * time and boot; it comes into being whole (written aside, then linked into place, which fails if
+ * a lock is there), so no reader ever sees it half-written. A lock whose owner is gone is taken
+ * over. Returns the release function.
  */
 export function acquireLock(lockFile: string, configPath: string): () => void {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(lockFile, "wx", 0o644);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => {
-        try {
-          if (readFileSync(lockFile, "utf8") === String(process.pid)) rmSync(lockFile, { force: true });
-        } catch {
-          // already gone
-        }
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const holder = lockHolder(lockFile);
-      if (holder !== undefined) throw new InstanceRunningError(configPath, holder);
-      rmSync(lockFile, { force: true });
+  const mine = JSON.stringify(self());
+  const temp = `${lockFile}.${process.pid}.tmp`;
+  writeFileSync(temp, mine, { mode: PRIVATE_FILE_MODE });
+  try {
+    for (let attempt = 0; attempt < 200; attempt++) {
+      if (tryLink(temp, lockFile)) return () => releaseLock(lockFile, mine);
+      const current = readText(lockFile);
+      if (current === undefined) continue; // released in the meantime: try again
+      const owner = parseOwner(current);
+      if (owner !== undefined && isAlive(owner)) throw new InstanceRunningError(configPath, owner.pid);
+      if (takeOver(temp, lockFile, current)) return () => releaseLock(lockFile, mine);
+      pause(5); // another start is taking it over: see who won
     }
+  } finally {
+    rmSync(temp, { force: true });
   }
-  throw new Error(`cannot take the instance lock ${lockFile}`);
+  throw new UserError(`cannot take the instance lock ${lockFile}: other starts keep changing it`);
+}
+
+function releaseLock(lockFile: string, mine: string): void {
+  if (readText(lockFile) === mine) rmSync(lockFile, { force: true });
+}
+
+/** `mkdir -p` of a folder this user can write to, with a failure said in one line and what to do. */
+function makeFolder(dir: string, configPath: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new UserError(
+      `cannot write to ${dir} (${code}): an instance keeps its files beside its configuration; ` +
+        `make the folder of ${configPath} writable for this user`,
+    );
+  }
+}
+
+/** Make the instance's folders and take its lock (before anything is started or logged). */
+export function claimInstance(paths: InstancePaths): () => void {
+  makeFolder(paths.dataDir, paths.configPath);
+  makeFolder(paths.tempDir, paths.configPath);
+  try {
+    return acquireLock(paths.lockFile, paths.configPath);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === undefined) throw err;
+    throw new UserError(`cannot write the instance lock ${paths.lockFile} (${code})`);
+  }
 }

@@ -4,6 +4,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { readSecret } from "../api/secret.ts";
 import { signToken } from "../api/sign.ts";
+import { hostPort, reachableHost } from "../common/net.ts";
 import type { PluginConfig } from "../config/schema.ts";
 import type { InstanceContext, InstanceService } from "../instance/instance.ts";
 
@@ -70,8 +71,7 @@ export class PluginService implements InstanceService {
       return;
     }
     const hostname = context.config.api?.hostname ?? "127.0.0.1";
-    const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
-    const address = `${host}:${port}`;
+    const address = hostPort(reachableHost(hostname), port);
 
     for (const [index, config] of configs.entries()) {
       const consumer = `plugin-${index}`;

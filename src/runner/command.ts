@@ -1,7 +1,7 @@
 /**
- * How a `cmd` string is run. Without shell syntax it is split into argv (quotes and backslashes
- * honoured) and spawned directly, so the pid is the program's own; with shell syntax it runs
- * under `/bin/sh -c`.
+ * How a `cmd` string is run. Without shell syntax, and not beginning with a shell keyword or
+ * builtin, it is split into argv (quotes and backslashes honoured) and spawned directly, so the
+ * pid is the program's own; otherwise it runs under `/bin/sh -c`.
  */
 export type ParsedCommand =
   | { kind: "argv"; file: string; args: string[] }
@@ -43,6 +43,24 @@ export function splitArgv(cmd: string): string[] | undefined {
   return args;
 }
 
+/**
+ * Words that mean something only to a shell: keywords and builtins with no program of that name
+ * (`exec node app.js`, `cd dist && …`, `. ./env.sh`, `ulimit -n 4096; …`). A command that begins
+ * with one runs under `/bin/sh -c`; spawned directly it would fail with ENOENT.
+ */
+const SHELL_WORDS = new Set(
+  [
+    // keywords
+    "! { } [[ ]] case coproc do done elif else esac fi for function if in select then time until while",
+    // special and regular builtins (POSIX, and those of bash that scripts use)
+    ". : alias bg break builtin cd command continue declare eval exec exit export fc fg getopts hash",
+    "jobs let local read readonly return set shift source times trap type typeset ulimit umask unalias",
+    "unset wait",
+  ]
+    .join(" ")
+    .split(" "),
+);
+
 /** Shell syntax outside quotes decides; quoted text is taken literally. */
 function hasShellSyntax(cmd: string): boolean {
   const unquoted = cmd.replace(/'[^']*'/g, "''").replace(/"(?:[^"\\$`]|\\.)*"/g, '""');
@@ -52,7 +70,9 @@ function hasShellSyntax(cmd: string): boolean {
 export function parseCommand(cmd: string): ParsedCommand {
   if (!hasShellSyntax(cmd)) {
     const argv = splitArgv(cmd.trim());
-    if (argv && argv.length > 0) return { kind: "argv", file: argv[0], args: argv.slice(1) };
+    if (argv && argv.length > 0 && !SHELL_WORDS.has(argv[0])) {
+      return { kind: "argv", file: argv[0], args: argv.slice(1) };
+    }
   }
   return { kind: "shell", script: cmd };
 }

@@ -1,5 +1,6 @@
 import WebSocket from "ws";
 import { PupClient } from "../client/client.ts";
+import { hostPort } from "../common/net.ts";
 
 export type IpcHandler = (eventData: unknown, sender: string) => void;
 
@@ -31,8 +32,7 @@ export class PupTelemetry {
     const { PUP_API_HOSTNAME: host, PUP_API_PORT: port, PUP_API_TOKEN: token, PUP_PROCESS_ID: id } = env;
     if (!host || !port || !token || !id) return;
     this.processId = id;
-    const hostPart = host.includes(":") ? `[${host}]` : host;
-    this.client = new PupClient({ baseUrl: `http://${hostPart}:${port}`, token, timeoutMs: 5000 });
+    this.client = new PupClient({ baseUrl: `http://${hostPort(host, port)}`, token, timeoutMs: 5000 });
     const everyMs = Math.max(1, opts.intervalSeconds ?? 5) * 1000;
     this.timer = setInterval(() => void this.report(), everyMs);
     this.timer.unref();

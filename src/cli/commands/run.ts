@@ -4,7 +4,9 @@ import { ConfigError, UserError } from "../../common/errors.ts";
 import { fileLabel, validateConfig } from "../../config/load.ts";
 import type { PupConfig } from "../../config/schema.ts";
 import { commandLineConfigPath } from "../../instance/command-line.ts";
+import { keepRunningOnFaults } from "../../instance/faults.ts";
 import { Instance } from "../../instance/instance.ts";
+import { instancePaths } from "../../instance/paths.ts";
 import { defaultServices } from "../../instance/services.ts";
 import type { ConfigFlags } from "../config-flags.ts";
 import { loadFromFlags } from "../load-config.ts";
@@ -55,9 +57,11 @@ export async function runCommand(flags: RunFlags, extra: string[]): Promise<numb
       throw new ConfigError(`${fileLabel(configPath)}: processes: nothing to run`);
   }
 
-  // The instance works from its configuration's folder, as relative paths in it do.
-  process.chdir(path.dirname(configPath));
+  // The instance works from its configuration's folder (the real one, through a symbolic link),
+  // as relative paths in it do.
+  process.chdir(instancePaths(configPath).dir);
   const instance = new Instance({ config, configPath, services: defaultServices() });
+  const removeFaultHandlers = keepRunningOnFaults(instance.logger);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
@@ -69,18 +73,22 @@ export async function runCommand(flags: RunFlags, extra: string[]): Promise<numb
       process.exit(130);
     }
   };
+  // A closed terminal, or a `kill -HUP` meant as "reload", must never stop what the instance
+  // supervises (with or without nohup).
+  const onHangup = () =>
+    instance.logger.log("warn", "reload", "SIGHUP received: live reload is not available yet; ignored");
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  process.on("SIGHUP", onSignal);
+  process.on("SIGHUP", onHangup);
   try {
+    // A failed start has undone itself (nothing at all when the lock or the folders failed).
     await instance.start();
-  } catch (err) {
-    await instance.terminate("startup failed");
-    throw err;
+    await instance.finished;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGHUP", onHangup);
+    removeFaultHandlers();
   }
-  await instance.finished;
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
-  process.off("SIGHUP", onSignal);
   return 0;
 }
