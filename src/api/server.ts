@@ -144,6 +144,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     logger: false,
     bodyLimit: BODY_LIMIT,
     exposeHeadRoutes: false,
+    // Telemetry's extra values are "string, number, boolean or null" (a union of types).
+    ajv: { customOptions: { allowUnionTypes: true } },
   });
 
   // Each route gets its own hooks, built once from what it declares: its scope's authentication,

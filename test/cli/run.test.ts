@@ -60,6 +60,21 @@ describe("pup run", () => {
     assert.match(p.output, /\[a:stopping\]/);
   });
 
+  test("loading the API on its first request prints nothing of its own (no schema compiler warnings)", async () => {
+    const { dir, file } = project({
+      logger: { console: false },
+      processes: [{ id: "a", cmd: "sleep 1000", autostart: true }],
+    });
+    const p = pup(["run", "--config", file]);
+    await waitFor(() => existsSync(path.join(dir, ".pup", "pup.json-tmp", ".main.port")), "the port file");
+    const status = await runPup(["status", "--config", file]);
+    assert.equal(status.code, 0, status.stderr);
+    p.child.kill("SIGTERM");
+    assert.equal((await p.exited).code, 0);
+    assert.equal(p.stderr, "");
+    assert.equal(p.stdout, "");
+  });
+
   test("if the instance is killed with SIGKILL, its children die too", async () => {
     const { dir, file } = project({
       processes: [
