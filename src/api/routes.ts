@@ -19,6 +19,8 @@ import {
   processEntry,
   processIdParams,
   processStatus,
+  reloadQuery,
+  reloadResult,
   streamQuery,
   TELEMETRY_BODY_LIMIT,
   telemetry,
@@ -297,6 +299,30 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       },
     },
     async () => ({ data: null }),
+  );
+
+  app.post<{ Querystring: { dryRun?: boolean } }>(
+    "/reload",
+    {
+      config: { scope: "control" },
+      schema: {
+        summary:
+          "Re-read the configuration file and apply the difference: added processes started by their policy, removed ones stopped, changed ones recreated, the rest untouched. ?dryRun=true only reports it.",
+        querystring: reloadQuery,
+        response: {
+          200: dataOf(reloadResult, "what changed"),
+          400: { ...errorBody, description: "the file is invalid (nothing changed), or there is no file" },
+          ...authFailures,
+          409: { ...errorBody, description: "the instance is terminating" },
+        },
+      },
+    },
+    async (request) => ({
+      data: await context.reload({
+        dryRun: request.query.dryRun === true,
+        by: `POST /reload by ${request.caller!.consumer}`,
+      }),
+    }),
   );
 
   app.get(

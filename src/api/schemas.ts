@@ -229,3 +229,25 @@ export const authFailures = {
   401: { ...errorBody, description: "no token, or a token that is invalid, expired or revoked" },
   403: { ...errorBody, description: "the token lacks the route's scope" },
 } as const;
+
+const ids = (description: string) => ({ type: "array", items: { type: "string" }, description }) as const;
+
+/** What a reload did (SPEC §8.6). */
+export const reloadResult = {
+  type: "object",
+  properties: {
+    added: ids("processes created (and started by their start policy)"),
+    removed: ids("processes stopped and dropped"),
+    changed: ids("processes stopped and recreated (started again if running or autostarted)"),
+    unchanged: ids("processes not touched"),
+    notApplied: ids("changed keys that take effect only when the instance restarts"),
+  },
+  required: ["added", "removed", "changed", "unchanged", "notApplied"],
+} as const;
+
+export const reloadQuery = {
+  type: "object",
+  properties: {
+    dryRun: { type: "boolean", description: "only validate and report the difference; change nothing" },
+  },
+} as const;

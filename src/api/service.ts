@@ -5,6 +5,7 @@ import net from "node:net";
 import { UserError } from "../common/errors.ts";
 import { hostPort, reachableHost } from "../common/net.ts";
 import { makePrivate, PRIVATE_FILE_MODE } from "../common/private-files.ts";
+import type { PupConfig } from "../config/schema.ts";
 import type { InstanceContext, InstanceService } from "../instance/instance.ts";
 import type { StreamLimits } from "./event-stream.ts";
 import { LogEntryCount } from "./log-count.ts";
@@ -187,6 +188,11 @@ export class ApiService implements InstanceService {
   setRevoked(names: readonly string[]): void {
     this.revoked = names;
     this.ready?.setRevoked(names);
+  }
+
+  /** A reload: `api.revoked` applies at once (hostname and port need a restart). */
+  reconfigure(config: PupConfig): void {
+    this.setRevoked(config.api?.revoked ?? []);
   }
 
   /** Whether the HTTP stack has been loaded (by a first connection, or for plugins). */

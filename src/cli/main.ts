@@ -91,6 +91,14 @@ export function buildProgram(exit: ExitCode): Command {
       }),
     );
   }
+  addConfigFlags(
+    program
+      .command("reload")
+      .description("re-read the configuration and apply what changed, without touching the rest"),
+  )
+    .option("--json", "print the difference as JSON")
+    .option("--dry-run", "only validate and print the difference")
+    .action(lazy(async () => (await control()).reloadCommand));
   addConfigFlags(program.command("terminate").description("stop every process and end the instance")).action(
     lazy(async () => (await control()).terminateCommand),
   );

@@ -4,6 +4,7 @@
  * passes a `node:http` transport instead (./node-http.ts), which starts several times faster.
  */
 import type { ApplicationState } from "../api/state.ts";
+import type { ConfigDiff as ReloadResult } from "../config/diff.ts";
 import type { ProcessEntry, ProcessInfo, Telemetry } from "../core/types.ts";
 import type { LogEntry, Severity } from "../logs/entry.ts";
 
@@ -266,6 +267,12 @@ export class PupClient {
 
   terminate(): Promise<null> {
     return this.request("POST", "/terminate");
+  }
+
+  /** Re-read the instance's configuration file and apply it (SPEC §8.6); `dryRun` only reports. */
+  reload(options: { dryRun?: boolean; timeoutMs?: number } = {}): Promise<ReloadResult> {
+    const { dryRun, ...request } = options;
+    return this.request("POST", `/reload${dryRun ? "?dryRun=true" : ""}`, undefined, request);
   }
 
   metrics(): Promise<string> {

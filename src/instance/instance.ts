@@ -1,5 +1,8 @@
 import { mkdirSync } from "node:fs";
+import { ConfigError, UserError } from "../common/errors.ts";
 import { makePrivate, PRIVATE_DIR_MODE } from "../common/private-files.ts";
+import { type ConfigDiff, diffConfigs } from "../config/diff.ts";
+import { fileLabel, readConfigFile } from "../config/load.ts";
 import type { PupConfig } from "../config/schema.ts";
 import { Supervisor } from "../core/supervisor.ts";
 import type { Logger } from "../logs/logger.ts";
@@ -11,8 +14,12 @@ import { claimInstance } from "./lock.ts";
 import { createLogger } from "./logging.ts";
 import { type InstancePaths, instancePaths } from "./paths.ts";
 
+/** What a reload did (or, dry, would do): SPEC §8.6. */
+export type ReloadResult = ConfigDiff;
+
 /** What an instance service (API server, log store, plugins…) gets to work with. */
 export interface InstanceContext {
+  /** The configuration in force (a reload replaces it). */
   readonly config: PupConfig;
   readonly paths: InstancePaths;
   readonly supervisor: Supervisor;
@@ -24,6 +31,8 @@ export interface InstanceContext {
   addChildVariables(provider: (processId: string) => Record<string, string>): void;
   /** Ask the instance to shut down (as SIGTERM would). */
   requestTerminate(reason: string): void;
+  /** Re-read the configuration file and apply the difference (or only report it, `dryRun`). */
+  reload(options?: { dryRun?: boolean; by?: string }): Promise<ReloadResult>;
 }
 
 /**
@@ -36,12 +45,16 @@ export interface InstanceService {
   readonly afterProcesses?: boolean;
   start(context: InstanceContext): Promise<void>;
   stop(): Promise<void>;
+  /** A reload changed the configuration: apply what concerns this service (revocations, say). */
+  reconfigure?(config: PupConfig, diff: ConfigDiff): Promise<void> | void;
 }
 
 export interface InstanceOptions {
   config: PupConfig;
   /** Absolute path of the configuration file (or the virtual one of a `run --cmd`). */
   configPath: string;
+  /** Run from the command line, without a file: there is nothing to reload. */
+  withoutFile?: boolean;
   services?: InstanceService[];
 }
 
@@ -50,7 +63,7 @@ export interface InstanceOptions {
  * services around them, and tears all of it down in order.
  */
 export class Instance implements InstanceContext {
-  readonly config: PupConfig;
+  config: PupConfig;
   readonly paths: InstancePaths;
   readonly logger: Logger;
   readonly supervisor: Supervisor;
@@ -61,6 +74,9 @@ export class Instance implements InstanceContext {
   private readonly started: InstanceService[] = [];
   private readonly variableProviders: Array<(id: string) => Record<string, string>> = [];
   private releaseLock: (() => void) | undefined;
+  private readonly withoutFile: boolean;
+  /** Reloads, one after another. */
+  private reloading: Promise<unknown> = Promise.resolve();
   private stopping: Promise<void> | undefined;
   private resolveFinished!: () => void;
   /** Resolves when the instance has shut down completely. */
@@ -70,6 +86,7 @@ export class Instance implements InstanceContext {
 
   constructor(options: InstanceOptions) {
     this.config = options.config;
+    this.withoutFile = options.withoutFile ?? false;
     this.paths = instancePaths(options.configPath);
     this.services = options.services ?? [];
     this.logger = createLogger(this.config, this.paths.dir);
@@ -108,6 +125,49 @@ export class Instance implements InstanceContext {
     }
   }
 
+  /**
+   * Live reload (SPEC §8.6): read and validate the file; an invalid one changes nothing (the
+   * ConfigError says why, as `pup run` would); a valid one is applied as a difference by the
+   * supervisor, and its global keys by the services (revocations, logging).
+   */
+  reload(options: { dryRun?: boolean; by?: string } = {}): Promise<ReloadResult> {
+    const next = this.reloading.then(() => this.reloadNow(options));
+    this.reloading = next.catch(() => {});
+    return next;
+  }
+
+  private async reloadNow({ dryRun = false, by = "reload" }: { dryRun?: boolean; by?: string }) {
+    if (this.withoutFile) {
+      throw new ConfigError("this instance runs without a configuration file: there is nothing to reload");
+    }
+    if (this.stopping) throw new UserError("the instance is terminating", 409);
+    const next = readConfigFile(this.paths.configPath);
+    if (next.processes.length === 0) {
+      throw new ConfigError(`${fileLabel(this.paths.configPath)}: processes: nothing to run`);
+    }
+    const diff = diffConfigs(this.config, next);
+    if (dryRun) return diff;
+    const { added, removed, changed, unchanged, notApplied } = diff;
+    this.logger.log(
+      "info",
+      "reload",
+      `reloading (${by}): ${added.length} added, ${removed.length} removed, ${changed.length} changed, ${unchanged.length} unchanged`,
+    );
+    await this.supervisor.applyConfig({ config: next, added, removed, changed });
+    this.config = next;
+    for (const service of this.started) {
+      try {
+        await service.reconfigure?.(next, diff);
+      } catch (err) {
+        this.logger.log("error", "reload", `${service.name}: ${(err as Error).stack ?? err}`);
+      }
+    }
+    if (notApplied.length > 0) {
+      this.logger.log("warn", "reload", `needs a restart of the instance to apply: ${notApplied.join(", ")}`);
+    }
+    return diff;
+  }
+
   /** Take the lock, start the services the processes need, the processes, then the other services. */
   async start(): Promise<void> {
     // First, so that a second instance or an unwritable folder stops it before anything happens.
@@ -119,12 +179,15 @@ export class Instance implements InstanceContext {
       "init",
       `pup ${VERSION} starting (pid ${process.pid}, config ${this.paths.configPath})`,
     );
+    let processesStarted = false;
     try {
       await this.startServices(this.services.filter((s) => !s.afterProcesses));
       this.supervisor.start();
+      processesStarted = true;
       await this.startServices(this.services.filter((s) => s.afterProcesses));
     } catch (err) {
-      await this.terminate("startup failed");
+      // Before any process started there is nothing to report stopping: the caller says why.
+      await this.terminate("startup failed", { quiet: !processesStarted });
       throw err;
     }
   }
@@ -137,10 +200,13 @@ export class Instance implements InstanceContext {
   }
 
   /** Block and stop every process, stop the services, flush the logs, release the lock. */
-  terminate(reason: string): Promise<void> {
+  terminate(reason: string, options: { quiet?: boolean } = {}): Promise<void> {
     if (!this.stopping) {
+      const say = (text: string) => {
+        if (!options.quiet) this.logger.log("info", "terminating", text);
+      };
       this.stopping = (async () => {
-        this.logger.log("info", "terminating", `terminating (${reason}): stopping every process`);
+        say(`terminating (${reason}): stopping every process`);
         await this.supervisor.terminate(reason);
         for (const service of [...this.started].reverse()) {
           try {
@@ -153,7 +219,7 @@ export class Instance implements InstanceContext {
             );
           }
         }
-        this.logger.log("info", "terminating", "all processes stopped; bye");
+        say("all processes stopped; bye");
         await this.logger.close();
         this.reaper.stop();
         this.releaseLock?.();

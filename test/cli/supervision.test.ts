@@ -188,12 +188,13 @@ describe("start-up failures: one line that says what to do, exit 1", () => {
     await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
     const port = (holder.address() as net.AddressInfo).port;
     try {
-      await startFails(
+      const { stdout } = await startFails(
         { api: { port }, processes: [{ id: "a", cmd: "sleep 1000", autostart: true }] },
         new RegExp(
           `^pup: REST API: 127\\.0\\.0\\.1:${port} is already in use \\(api\\.port\\); choose another port or stop the program that uses it\\n$`,
         ),
       );
+      assert.doesNotMatch(stdout, /terminating|stopping every process|bye/, "nothing was running to stop");
     } finally {
       holder.close();
     }

@@ -223,3 +223,31 @@ export async function terminateCommand(flags: ConfigFlags): Promise<number> {
     return 0;
   });
 }
+
+/** `pup reload`: the instance re-reads its file and applies the difference (SPEC §8.6). */
+export async function reloadCommand(
+  flags: ConfigFlags & { json?: boolean; dryRun?: boolean },
+): Promise<number> {
+  return withInstance(flags, async ({ client, config, configPath }) => {
+    // Checked here first, so that a mistake reads exactly as `pup run` here would print it.
+    const next = await validateConfigFile(configPath);
+    if (next.processes.length === 0) throw new UserError(`${configPath}: processes: nothing to run`);
+    const result = await client.reload({ dryRun: flags.dryRun, timeoutMs: stopTimeoutMs(config) });
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      return 0;
+    }
+    const list = (ids: string[]) => (ids.length > 0 ? ids.join(", ") : "-");
+    const lines = [
+      flags.dryRun ? "would reload (dry run, nothing changed):" : "reloaded:",
+      `  added      ${list(result.added)}`,
+      `  removed    ${list(result.removed)}`,
+      `  changed    ${list(result.changed)}`,
+      `  unchanged  ${list(result.unchanged)}`,
+    ];
+    if (result.notApplied.length > 0)
+      lines.push(`  needs a restart of the instance: ${result.notApplied.join(", ")}`);
+    process.stdout.write(`${lines.join("\n")}\n`);
+    return 0;
+  });
+}

@@ -47,7 +47,8 @@ function configFromFlags(flags: RunFlags, extra: string[]): { config: PupConfig;
 export async function runCommand(flags: RunFlags, extra: string[]): Promise<number> {
   let config: PupConfig;
   let configPath: string;
-  if (flags.cmd !== undefined || flags.worker !== undefined || extra.length > 0) {
+  const withoutFile = flags.cmd !== undefined || flags.worker !== undefined || extra.length > 0;
+  if (withoutFile) {
     ({ config, configPath } = configFromFlags(flags, extra));
   } else {
     const loaded = loadFromFlags({ config: flags.config, cwd: flags.cwd });
@@ -60,7 +61,7 @@ export async function runCommand(flags: RunFlags, extra: string[]): Promise<numb
   // The instance works from its configuration's folder (the real one, through a symbolic link),
   // as relative paths in it do.
   process.chdir(instancePaths(configPath).dir);
-  const instance = new Instance({ config, configPath, services: defaultServices() });
+  const instance = new Instance({ config, configPath, withoutFile, services: defaultServices() });
   const removeFaultHandlers = keepRunningOnFaults(instance.logger);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -73,10 +74,13 @@ export async function runCommand(flags: RunFlags, extra: string[]): Promise<numb
       process.exit(130);
     }
   };
-  // A closed terminal, or a `kill -HUP` meant as "reload", must never stop what the instance
-  // supervises (with or without nohup).
-  const onHangup = () =>
-    instance.logger.log("warn", "reload", "SIGHUP received: live reload is not available yet; ignored");
+  // SIGHUP reloads the configuration (SPEC §8.6); a closed terminal, too, must never stop what the
+  // instance supervises (with or without nohup). An invalid file is logged and changes nothing.
+  const onHangup = () => {
+    instance.reload({ by: "SIGHUP" }).catch((err: Error) => {
+      instance.logger.log("error", "reload", `SIGHUP: not reloaded: ${err.message}`);
+    });
+  };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   process.on("SIGHUP", onHangup);
