@@ -1,0 +1,90 @@
+import { forgetGroup, killGroup, spawnGroup } from "../lib/cleanup.js";
+import { canConnect, cannon, freePort } from "../lib/net.js";
+import { waitFor } from "../lib/procfs.js";
+import { median } from "../lib/stats.js";
+
+/** A tiny HTTP server on PUP_CLUSTER_PORT, the backend behind every path. */
+const BACKEND =
+  "node -e \"require('http').createServer((q,s)=>s.end('ok')).listen(+process.env.PUP_CLUSTER_PORT,'127.0.0.1')\"";
+
+/**
+ * The floor of a userspace TCP proxy in node: two `pipe`s per connection (and an error handler on
+ * each side, without which the first reset would end the process).
+ */
+const MINIMAL_PROXY = `const net=require("net");const [listen,target]=process.argv.slice(1).map(Number);net.createServer(c=>{const s=net.connect(target,"127.0.0.1");c.on("error",()=>c.destroy());s.on("error",()=>c.destroy());c.pipe(s).pipe(c)}).listen(listen,"127.0.0.1")`;
+
+/** HTTP keep-alive (autocannon's default), and one new connection per request. */
+const MODES = {
+  keepAlive: {},
+  newConnection: { connection: "close" },
+};
+
+/**
+ * The load balancer's cost per request: in the same run, against the same backend (a cluster of
+ * one instance under pup), autocannon to the backend directly, through pup's `commonPort`, and
+ * through a minimal two-`pipe` node proxy. Rounds interleave the three paths (in a rotating
+ * order) so that a change of the machine's load touches each alike; the medians are reported.
+ */
+export async function balancer(ctx) {
+  if (!ctx.managers.includes("pup")) return {};
+  const durationS = ctx.quick ? 2 : 5;
+  const rounds = ctx.quick ? 1 : 3;
+  const startPort = await freePort();
+  const commonPort = await freePort();
+  const proxyPort = await freePort();
+  const processExtras = { web: { cluster: { instances: 1, startPort, commonPort } } };
+  return ctx.withManager(
+    "pup",
+    async (m) => {
+      await m.start([{ id: "web", cmd: BACKEND, restart: true }]);
+      const wait = (port, what) =>
+        waitFor(() => canConnect(port), { timeoutMs: 15_000, intervalMs: 50, what });
+      await wait(startPort, "the backend");
+      await wait(commonPort, "pup's commonPort");
+      const proxy = spawnGroup(process.execPath, ["-e", MINIMAL_PROXY, String(proxyPort), String(startPort)]);
+      try {
+        await wait(proxyPort, "the minimal proxy");
+        const paths = { direct: startPort, pup: commonPort, minimal: proxyPort };
+        const results = {};
+        for (const [mode, headers] of Object.entries(MODES)) {
+          results[mode] = await measureMode(ctx, paths, { headers, durationS, rounds });
+        }
+        return results;
+      } finally {
+        killGroup(proxy.pid);
+        forgetGroup(proxy.pid);
+      }
+    },
+    { processExtras },
+  );
+}
+
+async function measureMode(ctx, paths, { headers, durationS, rounds }) {
+  const names = Object.keys(paths);
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  // Warm-up: the JIT of the proxies and of autocannon itself.
+  for (const name of names) await cannon(`http://127.0.0.1:${paths[name]}/`, { headers, durationS: 1 });
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(r + k) % names.length];
+      samples[name].push(await cannon(`http://127.0.0.1:${paths[name]}/`, { headers, durationS }));
+    }
+  }
+  const summary = {};
+  for (const name of names) {
+    const s = samples[name];
+    summary[name] = {
+      reqPerSec: median(s.map((x) => x.reqPerSec)),
+      p99Ms: median(s.map((x) => x.p99Ms)),
+      errors: s.reduce((n, x) => n + x.errors + x.non2xx, 0),
+      samples: s,
+    };
+  }
+  const mode = headers.connection === "close" ? "new connection per request" : "keep-alive";
+  ctx.log(
+    `  ${mode}: ${names
+      .map((n) => `${n} ${summary[n].reqPerSec.toFixed(0)} req/s p99 ${summary[n].p99Ms} ms`)
+      .join(", ")}`,
+  );
+  return summary;
+}

@@ -1,0 +1,273 @@
+import net from "node:net";
+import type { BackendState } from "./strategy.ts";
+
+/** A backend as the balancer keeps it: where it listens, its state, and its counters. */
+export interface Backend extends BackendState {
+  /** The instance's name in logs and stats ("web-2"). */
+  name: string;
+  host: string;
+  port: number;
+  /** Connections it accepted. */
+  total: number;
+  /** Attempts that failed: refused, timed out, or closed before answering. */
+  failed: number;
+}
+
+/** What a relay needs from its balancer. */
+export interface RelayPool {
+  readonly backends: readonly Backend[];
+  /** The backends to try for this client now, best first (see strategy.ts). */
+  candidates(client: net.Socket): number[];
+  /** Park the relay until a backend returns to rotation; false: no backend is expected back. */
+  hold(relay: Relay): boolean;
+  /** The attempt on backend `index` failed: mark it down (and say so). */
+  attemptFailed(index: number, reason: string): void;
+  /** A connection to backend `index` has ended (drains wait for these). */
+  connectionEnded(index: number): void;
+  /** The relay is over: its client has closed (`served`: false when no backend ever answered). */
+  finished(relay: Relay, served: boolean): void;
+  log(severity: "error", text: string): void;
+}
+
+/**
+ * Where one client connection is. Every change goes through `to`, checked against TRANSITIONS.
+ * - choosing:  picking the next backend to try (or, none left, holding or giving up)
+ * - held:      no backend can take it now, but one is expected back in rotation
+ * - connecting: a TCP connect to a backend is under way; the client is paused
+ * - awaiting:  connected; the client's bytes go to the backend and are kept for a replay
+ *              elsewhere until the backend's first byte (up to REPLAY_LIMIT)
+ * - relaying:  the backend has answered: bytes flow both ways, nothing is looked at any more
+ * - closed:    the client has gone (or been sent away); a backend connection, if any, is ending
+ */
+export type RelayState = "choosing" | "held" | "connecting" | "awaiting" | "relaying" | "closed";
+
+const TRANSITIONS: Readonly<Record<RelayState, readonly RelayState[]>> = {
+  choosing: ["connecting", "held", "closed"],
+  held: ["choosing", "closed"],
+  connecting: ["awaiting", "choosing", "closed"],
+  awaiting: ["relaying", "choosing", "closed"],
+  relaying: ["closed"],
+  closed: [],
+};
+
+export const CONNECT_TIMEOUT_MS = 3000;
+/** Client bytes kept for replay to another backend until the first answer. */
+export const REPLAY_LIMIT = 64 * 1024;
+
+/**
+ * One client connection through the balancer: tries backends in turn until one answers, then
+ * forwards bytes both ways until either side is done. Half-open both ways: a side that has sent
+ * everything (FIN) still gets the whole answer. The same listeners serve every state, so the
+ * switch from awaiting to relaying costs a change of state, not a set of listeners.
+ */
+export class Relay {
+  state: RelayState = "choosing";
+  private order: number[] = [];
+  /** The backend of the current attempt, and its connection. */
+  private index = -1;
+  private upstream: net.Socket | undefined;
+  /** Counted in the backend's `connections` (from the connect call until its connection ends). */
+  private counted = false;
+  /** What the client sent so far, for a replay; undefined once it is over REPLAY_LIMIT. */
+  private replay: Buffer[] | undefined = [];
+  private replayBytes = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly pool: RelayPool,
+    readonly client: net.Socket,
+  ) {
+    client.on("error", this.onClientError);
+    client.on("close", this.onClientClose);
+    client.on("data", this.onClientData);
+    client.on("end", this.onClientEnd);
+    client.on("drain", this.onClientDrain);
+  }
+
+  /** Start with a fresh list of candidates (at accept, and when released from held). */
+  dispatch(): void {
+    if (this.state === "held" && !this.to("choosing")) return;
+    this.order = this.pool.candidates(this.client);
+    this.next();
+  }
+
+  /** Close the client: the balancer stops, or it was held too long. */
+  destroy(): void {
+    this.client.destroy();
+    this.upstream?.destroy();
+  }
+
+  /**
+   * Change state, or (a bug of ours) log the impossible change with its stack and end the
+   * client's connection: one client pays for it, not every process of the instance.
+   */
+  private to(next: RelayState): boolean {
+    if (!TRANSITIONS[this.state].includes(next)) {
+      const error = new Error(`load balancer: a connection cannot go from ${this.state} to ${next}`);
+      this.pool.log("error", error.stack ?? error.message);
+      this.destroy();
+      return false;
+    }
+    this.state = next;
+    return true;
+  }
+
+  /** choosing: the next candidate, else wait for one, else give up on the client. */
+  private next(): void {
+    const index = this.order.shift();
+    if (index !== undefined) {
+      this.connect(index);
+      return;
+    }
+    if (this.pool.hold(this)) {
+      this.to("held");
+      return;
+    }
+    this.to("closed");
+    this.client.destroy();
+  }
+
+  private connect(index: number): void {
+    if (!this.to("connecting")) return;
+    const backend = this.pool.backends[index];
+    this.index = index;
+    this.counted = true;
+    backend.connections++;
+    const upstream = net.connect({
+      host: backend.host,
+      port: backend.port,
+      allowHalfOpen: true,
+      noDelay: true,
+    });
+    this.upstream = upstream;
+    upstream.on("connect", this.onConnect);
+    upstream.on("data", this.onUpstreamData);
+    upstream.on("end", this.onUpstreamEnd);
+    upstream.on("drain", this.onUpstreamDrain);
+    upstream.on("error", this.onUpstreamError);
+    upstream.on("close", this.onUpstreamClose);
+    this.timer = setTimeout(this.onConnectTimeout, CONNECT_TIMEOUT_MS);
+  }
+
+  private readonly onConnect = (): void => {
+    clearTimeout(this.timer);
+    if (!this.to("awaiting")) return;
+    const backend = this.pool.backends[this.index];
+    backend.up = true;
+    backend.total++;
+    const upstream = this.upstream!;
+    for (const chunk of this.replay ?? []) upstream.write(chunk);
+    // A client that half-closed during an earlier attempt: this backend must hear it too.
+    if (this.client.readableEnded) upstream.end();
+    else this.client.resume();
+  };
+
+  private readonly onConnectTimeout = (): void => this.fail("did not accept within 3 s");
+
+  /**
+   * The attempt failed before the backend answered: try the next backend with what the client
+   * sent so far, unless it sent too much to replay or has gone.
+   */
+  private fail(reason: string): void {
+    if (this.state !== "connecting" && this.state !== "awaiting") return;
+    clearTimeout(this.timer);
+    const upstream = this.upstream!;
+    this.upstream = undefined;
+    upstream.removeAllListeners();
+    upstream.on("error", ignore);
+    upstream.destroy();
+    this.pool.attemptFailed(this.index, reason);
+    this.release();
+    if (this.replay === undefined || this.client.destroyed) {
+      this.to("closed");
+      this.client.destroy();
+      return;
+    }
+    this.client.pause();
+    if (this.to("choosing")) this.next();
+  }
+
+  /** The backend connection is over: uncount it, once. */
+  private release(): void {
+    if (!this.counted) return;
+    this.counted = false;
+    this.pool.backends[this.index].connections--;
+    this.pool.connectionEnded(this.index);
+  }
+
+  private readonly onClientData = (chunk: Buffer): void => {
+    if (this.state === "awaiting" && this.replay !== undefined) {
+      this.replayBytes += chunk.length;
+      if (this.replayBytes <= REPLAY_LIMIT) this.replay.push(chunk);
+      else this.replay = undefined;
+    }
+    if (!this.upstream!.write(chunk)) this.client.pause();
+  };
+
+  private readonly onUpstreamData = (chunk: Buffer): void => {
+    if (this.state === "awaiting") this.answered();
+    if (!this.client.write(chunk)) this.upstream!.pause();
+  };
+
+  /** The backend has answered: from here on its failures are the client's too. */
+  private answered(): void {
+    this.to("relaying");
+    this.replay = undefined;
+  }
+
+  private readonly onClientDrain = (): void => {
+    this.upstream?.resume();
+  };
+
+  private readonly onUpstreamDrain = (): void => {
+    this.client.resume();
+  };
+
+  private readonly onClientEnd = (): void => {
+    this.upstream?.end();
+  };
+
+  private readonly onUpstreamEnd = (): void => {
+    if (this.state === "awaiting") {
+      // A client that connected and left without a byte (a port check) was answered in kind.
+      if (!this.client.readableEnded || this.replayBytes > 0) {
+        this.fail("closed the connection before answering");
+        return;
+      }
+      this.answered();
+    }
+    this.client.end();
+  };
+
+  private readonly onUpstreamError = (err: NodeJS.ErrnoException): void => {
+    if (this.state === "connecting" || this.state === "awaiting") {
+      this.fail(`refused: ${err.code ?? err.message}`);
+    } else {
+      this.client.destroy();
+    }
+  };
+
+  private readonly onUpstreamClose = (): void => {
+    if (this.state === "connecting" || this.state === "awaiting") {
+      this.fail("closed the connection before answering");
+      return;
+    }
+    this.release();
+    // The backend is gone: whatever it sent is on its way; the client hears the end after it.
+    if (!this.client.destroyed) this.client.end();
+  };
+
+  private readonly onClientError = (): void => {
+    this.client.destroy();
+  };
+
+  private readonly onClientClose = (): void => {
+    clearTimeout(this.timer);
+    const served = this.state === "relaying";
+    if (this.state !== "closed") this.to("closed");
+    this.upstream?.destroy();
+    this.pool.finished(this, served);
+  };
+}
+
+function ignore(): void {}
