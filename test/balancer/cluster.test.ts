@@ -1,14 +1,18 @@
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { after, test } from "node:test";
+import { signToken } from "../../src/api/sign.ts";
+import type { ApplicationState } from "../../src/api/state.ts";
 import { LoadBalancer } from "../../src/balancer/load-balancer.ts";
+import { balancersOf } from "../../src/balancer/view.ts";
 import { validateConfig } from "../../src/config/load.ts";
 import { ProcessState } from "../../src/core/states.ts";
 import { Instance } from "../../src/instance/instance.ts";
 import { defaultServices } from "../../src/instance/services.ts";
+import { steadyLoad } from "../helpers/http-load.ts";
 import { freePorts } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { alive, waitFor } from "../helpers/wait.ts";
@@ -159,4 +163,116 @@ test("a commonPort in use is a clear startup error", async () => {
     new RegExp(`cluster "api": commonPort ${commonPort}: port ${commonPort} is already in use`),
   );
   assert.equal(instance.supervisor.get("api-1").status.status, ProcessState.CREATED, "nothing started");
+});
+
+/** An instance that stops as a well-behaved server does on SIGTERM: finish, then close. */
+const GRACEFUL_SERVER = `
+const http = require("node:http");
+let stopping = false;
+const server = http.createServer((q, s) => {
+  if (stopping) s.setHeader("connection", "close");
+  setTimeout(() => s.end(process.env.PUP_PROCESS_ID), 2);
+});
+server.keepAliveTimeout = 60000;
+server.listen(Number(process.env.PUP_CLUSTER_PORT), "127.0.0.1");
+process.on("SIGTERM", () => {
+  stopping = true;
+  require("node:net").Server.prototype.close.call(server, () => process.exit(0));
+});
+`;
+
+test("the rolling-restart protocol under steady load: drain, restart, restore once accepting; no client fails; stats in /state and /metrics", async () => {
+  const script = path.join(dir, "graceful.cjs");
+  writeFileSync(script, GRACEFUL_SERVER);
+  const base = await freePorts(4);
+  const config = validateConfig(
+    {
+      processes: [
+        {
+          id: "web",
+          cmd: `node ${script}`,
+          autostart: true,
+          terminateTimeout: 10,
+          cluster: { instances: 3, startPort: base + 1, commonPort: base },
+        },
+      ],
+    },
+    "test",
+  );
+  const instance = new Instance({
+    config,
+    configPath: path.join(dir, "rolling.json"),
+    services: defaultServices(),
+  });
+  instance.logger.on("log", () => {});
+  instances.push(instance);
+  await instance.start();
+  const ids = ["web-1", "web-2", "web-3"];
+  for (let n = 0; n < 3; n++)
+    await waitFor(() => get(base + 1 + n).catch(() => false), `${ids[n]} to answer`);
+
+  const load = steadyLoad(base, 6);
+  after(() => load.stop());
+  await waitFor(() => ids.every((id) => (load.answers.get(id) ?? 0) > 5), "every instance to serve");
+  const rotation = balancersOf(instance)!.rotation("web")!;
+  const pids = ids.map((id) => instance.supervisor.get(id).status.pid);
+  // What the core's rolling restart will do (SPEC §8.5), one instance at a time.
+  for (const id of ids) {
+    const drained = rotation.drain(id, 10_000);
+    await instance.supervisor.restartProcess(id);
+    assert.equal(await drained, 0, `${id}: its connections ended`);
+    assert.equal(await rotation.restore(id, { waitAcceptingMs: 10_000 }), true, `${id} back`);
+  }
+  const servedAfter = new Map(ids.map((id) => [id, load.answers.get(id) ?? 0]));
+  await waitFor(
+    () => ids.every((id) => (load.answers.get(id) ?? 0) > servedAfter.get(id)! + 5),
+    "all to serve",
+  );
+  await load.stop();
+  assert.deepEqual(load.failures, [], "no client saw a failed request");
+  assert.ok(
+    ids.every((id, n) => instance.supervisor.get(id).status.pid !== pids[n]),
+    "every instance was restarted",
+  );
+  await assert.rejects(rotation.drain("web-9"), /"web-9" is not an instance of cluster "web"/);
+
+  // Watchable: GET /state and /metrics carry each instance's connections.
+  await waitFor(
+    () =>
+      balancersOf(instance)!
+        .stats()[0]
+        .backends.every((b) => b.open === 0),
+    "idle",
+  );
+  const port = Number(readFileSync(instance.paths.portFile, "utf8"));
+  const token = signToken(readFileSync(instance.paths.secretFile, "utf8"), { consumer: "t", expiresIn: 60 });
+  const call = (route: string) =>
+    fetch(`http://127.0.0.1:${port}${route}`, { headers: { authorization: `Bearer ${token}` } });
+  const state = ((await (await call("/state")).json()) as { data: ApplicationState }).data;
+  const [web] = state.balancers!;
+  assert.deepEqual([web.process, web.port, web.strategy, web.dropped], ["web", base, "round-robin", 0]);
+  assert.deepEqual(
+    web.backends.map((b) => [b.name, b.inRotation, b.open, b.failed]),
+    ids.map((id) => [id, true, 0, 0]),
+  );
+  const total = web.backends.reduce((n, b) => n + b.total, 0);
+  assert.ok(total > 0, "connections counted");
+  const metrics = await (await call("/metrics")).text();
+  for (const id of ids) {
+    assert.match(metrics, new RegExp(`pup_balancer_connections_open\\{process="web",instance="${id}"\\} 0`));
+    assert.match(
+      metrics,
+      new RegExp(`pup_balancer_connections_total\\{process="web",instance="${id}"\\} [1-9]`),
+    );
+    assert.match(
+      metrics,
+      new RegExp(`pup_balancer_connections_failed_total\\{process="web",instance="${id}"\\} 0`),
+    );
+    assert.match(metrics, new RegExp(`pup_balancer_backend_up\\{process="web",instance="${id}"\\} 1`));
+    assert.match(
+      metrics,
+      new RegExp(`pup_balancer_backend_in_rotation\\{process="web",instance="${id}"\\} 1`),
+    );
+  }
+  assert.match(metrics, /pup_balancer_clients_dropped_total\{process="web"\} 0/);
 });
