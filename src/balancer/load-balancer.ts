@@ -136,7 +136,9 @@ export class LoadBalancer implements RelayPool {
   hold(relay: Relay): boolean {
     if (!mayHold(this.backends)) return false;
     const timer = setTimeout(() => {
-      this.options.log("warn", "load balancer: no instance came back in time; a waiting client was closed");
+      this.options.log("warn", "no instance came back in time: a waiting client was closed");
+      this.held.delete(relay);
+      this.dropped++;
       relay.destroy();
     }, this.options.holdTimeoutMs ?? DEFAULT_HOLD_TIMEOUT_MS);
     this.held.set(relay, timer);
@@ -158,14 +160,17 @@ export class LoadBalancer implements RelayPool {
     for (const done of waiters) done();
   }
 
-  finished(relay: Relay, served: boolean): void {
+  gaveUp(): void {
+    this.dropped++;
+  }
+
+  finished(relay: Relay): void {
     this.relays.delete(relay);
     const timer = this.held.get(relay);
     if (timer) {
       clearTimeout(timer);
       this.held.delete(relay);
     }
-    if (!served) this.dropped++;
   }
 
   log(severity: "error", text: string): void {

@@ -24,8 +24,10 @@ export interface RelayPool {
   attemptFailed(index: number, reason: string): void;
   /** A connection to backend `index` has ended (drains wait for these). */
   connectionEnded(index: number): void;
-  /** The relay is over: its client has closed (`served`: false when no backend ever answered). */
-  finished(relay: Relay, served: boolean): void;
+  /** No backend could take the client: it is closed without an answer. */
+  gaveUp(relay: Relay): void;
+  /** The relay is over: its client has closed. */
+  finished(relay: Relay): void;
   log(severity: "error", text: string): void;
 }
 
@@ -123,7 +125,12 @@ export class Relay {
       this.to("held");
       return;
     }
-    this.to("closed");
+    this.giveUp();
+  }
+
+  private giveUp(): void {
+    if (!this.to("closed")) return;
+    this.pool.gaveUp(this);
     this.client.destroy();
   }
 
@@ -173,18 +180,27 @@ export class Relay {
     clearTimeout(this.timer);
     const upstream = this.upstream!;
     this.upstream = undefined;
-    upstream.removeAllListeners();
+    this.detach(upstream);
     upstream.on("error", ignore);
     upstream.destroy();
     this.pool.attemptFailed(this.index, reason);
     this.release();
-    if (this.replay === undefined || this.client.destroyed) {
-      this.to("closed");
-      this.client.destroy();
+    if (this.client.destroyed) return;
+    if (this.replay === undefined) {
+      this.giveUp();
       return;
     }
     this.client.pause();
     if (this.to("choosing")) this.next();
+  }
+
+  private detach(upstream: net.Socket): void {
+    upstream.off("connect", this.onConnect);
+    upstream.off("data", this.onUpstreamData);
+    upstream.off("end", this.onUpstreamEnd);
+    upstream.off("drain", this.onUpstreamDrain);
+    upstream.off("error", this.onUpstreamError);
+    upstream.off("close", this.onUpstreamClose);
   }
 
   /** The backend connection is over: uncount it, once. */
@@ -196,7 +212,18 @@ export class Relay {
   }
 
   private readonly onClientData = (chunk: Buffer): void => {
-    if (this.state === "awaiting" && this.replay !== undefined) {
+    if (this.state === "relaying") {
+      if (!this.upstream!.write(chunk)) this.client.pause();
+      return;
+    }
+    if (this.state !== "awaiting") {
+      // A chunk already on its way when the client was paused: the next backend gets it.
+      this.replay?.push(chunk);
+      this.replayBytes += chunk.length;
+      this.client.pause();
+      return;
+    }
+    if (this.replay !== undefined) {
       this.replayBytes += chunk.length;
       if (this.replayBytes <= REPLAY_LIMIT) this.replay.push(chunk);
       else this.replay = undefined;
@@ -224,7 +251,8 @@ export class Relay {
   };
 
   private readonly onClientEnd = (): void => {
-    this.upstream?.end();
+    // Before a connection, the next one is ended once connected (see onConnect).
+    if (this.state === "awaiting" || this.state === "relaying") this.upstream!.end();
   };
 
   private readonly onUpstreamEnd = (): void => {
@@ -263,10 +291,9 @@ export class Relay {
 
   private readonly onClientClose = (): void => {
     clearTimeout(this.timer);
-    const served = this.state === "relaying";
     if (this.state !== "closed") this.to("closed");
     this.upstream?.destroy();
-    this.pool.finished(this, served);
+    this.pool.finished(this);
   };
 }
 

@@ -84,7 +84,7 @@ async function startBalancer(
     },
     ...options,
   });
-  backends.forEach((_, i) => balancer.setRunning(i, true));
+  for (let i = 0; i < backends.length; i++) balancer.setRunning(i, true);
   await balancer.listen();
   closers.push(() => balancer.close());
   return { balancer, port: balancer.address!.port, errors };
@@ -283,4 +283,39 @@ test("waitUntilAccepting: false while the port refuses, true once something list
   void balancer.drain(0);
   assert.equal(await restore, false);
   assert.equal(balancer.stats().backends[0].drained, true);
+});
+
+test("a client that sent everything and half-closed is replayed whole, FIN included, when the first backend drops it", async () => {
+  const dropper = net.createServer((socket) => socket.destroy());
+  const echo = net.createServer({ allowHalfOpen: true }, (socket) => {
+    const chunks: Buffer[] = [];
+    socket.on("data", (d) => chunks.push(d));
+    socket.on("end", () => socket.end(Buffer.concat(chunks)));
+  });
+  const ports: number[] = [];
+  for (const server of [dropper, echo]) {
+    const port = await freePorts(1);
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    closers.push(() => new Promise((resolve) => server.close(resolve)));
+    ports.push(port);
+  }
+  const backends = ports.map((port, i) => Object.assign(new TestBackend(`b${i}`), { port }));
+  const { balancer, port } = await startBalancer(backends);
+  const payload = Buffer.alloc(48 * 1024, "x");
+  const echoed = await new Promise<Buffer>((resolve, reject) => {
+    const socket = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true }, () => socket.end(payload));
+    const chunks: Buffer[] = [];
+    socket.on("data", (d) => chunks.push(d));
+    socket.on("close", () => resolve(Buffer.concat(chunks)));
+    socket.on("error", reject);
+  });
+  assert.equal(echoed.length, payload.length);
+  assert.deepEqual(
+    balancer.stats().backends.map((b) => [b.failed, b.up]),
+    [
+      [1, false],
+      [0, true],
+    ],
+  );
+  assert.equal(balancer.stats().dropped, 0);
 });
