@@ -1,3 +1,4 @@
+import type { EventEmitter } from "node:events";
 import type { ProcessConfig } from "../config/schema.ts";
 import { childDefinitions } from "../core/definitions.ts";
 import { ProcessState } from "../core/states.ts";
@@ -9,15 +10,21 @@ import { type BalancerStats, type BalancerView, type ClusterRotation, publishBal
 /** A status as the balancer reads it; `health` once the core has health checks (SPEC §8.1). */
 type ObservedStatus = Pick<ProcessInfo, "status"> & { health?: string };
 
+interface HealthEvents {
+  process_health_changed: [{ id: string; old?: string; new: string; reason?: string }];
+}
+
 /**
  * What a cluster instance's status means for its backend: running, and healthy unless its
  * health check has not passed (yet): `starting` and `unhealthy` both keep new clients away.
  */
 export function backendFlags(status: ObservedStatus): { running: boolean; healthy: boolean } {
-  return {
-    running: status.status === ProcessState.RUNNING,
-    healthy: status.health === undefined || status.health === "healthy",
-  };
+  return { running: status.status === ProcessState.RUNNING, healthy: admitsClients(status.health) };
+}
+
+/** Only a passing health check (or none) admits new clients. */
+function admitsClients(health: string | undefined): boolean {
+  return health === undefined || health === "healthy";
 }
 
 interface Cluster {
@@ -47,6 +54,12 @@ export class BalancerService implements InstanceService, BalancerView {
       const { running, healthy } = backendFlags(status);
       member.balancer.setRunning(member.index, running);
       member.balancer.setHealthy(member.index, healthy);
+    });
+    // SPEC §8.1's event, which the core's CoreEvents does not list yet.
+    const events = context.supervisor.events as unknown as EventEmitter<HealthEvents>;
+    events.on("process_health_changed", ({ id, new: health }) => {
+      const member = byInstance.get(id);
+      if (member) member.balancer.setHealthy(member.index, admitsClients(health));
     });
     publishBalancers(context, this);
   }

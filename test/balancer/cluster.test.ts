@@ -127,6 +127,28 @@ test("a backend that accepts and drops the connection before answering costs the
   assert.equal(balancer.backends[0].up, false, "the dropping backend is marked down");
 });
 
+test("an instance whose health check fails (process_health_changed) gets no new client until it passes again", async () => {
+  const { instance, commonPort } = await startCluster("round-robin");
+  // The core's health checks announce changes with this event (SPEC §8.1).
+  const announce = (id: string, health: string) =>
+    (instance.supervisor.events.emit as (event: string, data: unknown) => boolean)("process_health_changed", {
+      id,
+      old: "healthy",
+      new: health,
+      reason: "test",
+    });
+  announce("web-2", "unhealthy");
+  const answers: string[] = [];
+  for (let i = 0; i < 6; i++) answers.push(await get(commonPort));
+  assert.deepEqual([...new Set(answers)].sort(), ["web-1", "web-3"]);
+  const web2 = balancersOf(instance)!.stats()[0].backends[1];
+  assert.deepEqual([web2.name, web2.healthy, web2.inRotation], ["web-2", false, false]);
+  announce("web-2", "healthy");
+  const again: string[] = [];
+  for (let i = 0; i < 6; i++) again.push(await get(commonPort));
+  assert.ok(again.includes("web-2"), String(again));
+});
+
 test("ip-hash sends a client to the same instance every time", async () => {
   const { commonPort } = await startCluster("ip-hash");
   const answers = new Set<string>();
