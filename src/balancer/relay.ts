@@ -52,9 +52,9 @@ const TRANSITIONS: Readonly<Record<RelayState, readonly RelayState[]>> = {
   closed: [],
 };
 
-export const CONNECT_TIMEOUT_MS = 3000;
+const CONNECT_TIMEOUT_MS = 3000;
 /** Client bytes kept for replay to another backend until the first answer. */
-export const REPLAY_LIMIT = 64 * 1024;
+const REPLAY_LIMIT = 64 * 1024;
 
 /**
  * One client connection through the balancer: tries backends in turn until one answers, then
@@ -268,11 +268,10 @@ export class Relay {
   };
 
   private readonly onUpstreamError = (err: NodeJS.ErrnoException): void => {
-    if (this.state === "connecting" || this.state === "awaiting") {
-      this.fail(`refused: ${err.code ?? err.message}`);
-    } else {
-      this.client.destroy();
-    }
+    const code = err.code ?? err.message;
+    if (this.state === "connecting") this.fail(`refused: ${code}`);
+    else if (this.state === "awaiting") this.fail(`failed before answering: ${code}`);
+    else this.client.destroy();
   };
 
   private readonly onUpstreamClose = (): void => {
