@@ -1,48 +1,61 @@
-import type { EventEmitter } from "node:events";
 import type { ProcessConfig } from "../config/schema.ts";
 import { childDefinitions } from "../core/definitions.ts";
+import type { Health } from "../core/health.ts";
+import type { Rotation } from "../core/rolling.ts";
 import { ProcessState } from "../core/states.ts";
 import type { ProcessInfo } from "../core/types.ts";
 import type { InstanceContext, InstanceService } from "../instance/instance.ts";
 import { LoadBalancer } from "./load-balancer.ts";
-import { type BalancerStats, type BalancerView, type ClusterRotation, publishBalancers } from "./view.ts";
-
-/** A status as the balancer reads it; `health` once the core has health checks (SPEC §8.1). */
-type ObservedStatus = Pick<ProcessInfo, "status"> & { health?: string };
-
-interface HealthEvents {
-  process_health_changed: [{ id: string; old?: string; new: string; reason?: string }];
-}
+import { type BalancerStats, type BalancerView, publishBalancers } from "./view.ts";
 
 /**
  * What a cluster instance's status means for its backend: running, and healthy unless its
  * health check has not passed (yet): `starting` and `unhealthy` both keep new clients away.
  */
-export function backendFlags(status: ObservedStatus): { running: boolean; healthy: boolean } {
+export function backendFlags(status: Pick<ProcessInfo, "status" | "health">): {
+  running: boolean;
+  healthy: boolean;
+} {
   return { running: status.status === ProcessState.RUNNING, healthy: admitsClients(status.health) };
 }
 
 /** Only a passing health check (or none) admits new clients. */
-function admitsClients(health: string | undefined): boolean {
+function admitsClients(health: Health | undefined): boolean {
   return health === undefined || health === "healthy";
 }
 
+/** The balancer as the core's rolling restart drives it (SPEC §8.5). */
+function rotationOf(balancer: LoadBalancer): Rotation {
+  return {
+    drain: async (index, deadlineMs) => {
+      await balancer.drain(index, deadlineMs);
+    },
+    restore: (index) => void balancer.restore(index),
+  };
+}
+
 interface Cluster {
-  id: string;
   balancer: LoadBalancer;
   /** Backend index by instance id. */
   members: Map<string, number>;
 }
 
-/** Starts a load balancer for every cluster with a `commonPort`, fed by the processes' states. */
+/**
+ * Starts a load balancer for every cluster with a `commonPort`, fed by the processes' states and
+ * health, and hands it to the core for rolling restarts.
+ */
 export class BalancerService implements InstanceService, BalancerView {
   readonly name = "load balancer";
   private readonly clusters = new Map<string, Cluster>();
+  private context: InstanceContext | undefined;
 
   async start(context: InstanceContext): Promise<void> {
+    this.context = context;
     for (const proc of context.config.processes) {
       const cluster = await this.startCluster(context, proc);
-      if (cluster) this.clusters.set(proc.id, cluster);
+      if (!cluster) continue;
+      this.clusters.set(proc.id, cluster);
+      context.supervisor.setRotation(proc.id, rotationOf(cluster.balancer));
     }
     const byInstance = new Map<string, { balancer: LoadBalancer; index: number }>();
     for (const { balancer, members } of this.clusters.values()) {
@@ -55,9 +68,7 @@ export class BalancerService implements InstanceService, BalancerView {
       member.balancer.setRunning(member.index, running);
       member.balancer.setHealthy(member.index, healthy);
     });
-    // SPEC §8.1's event, which the core's CoreEvents does not list yet.
-    const events = context.supervisor.events as unknown as EventEmitter<HealthEvents>;
-    events.on("process_health_changed", ({ id, new: health }) => {
+    context.supervisor.events.on("process_health_changed", ({ id, new: health }) => {
       const member = byInstance.get(id);
       if (member) member.balancer.setHealthy(member.index, admitsClients(health));
     });
@@ -86,28 +97,15 @@ export class BalancerService implements InstanceService, BalancerView {
       `load balancer on port ${commonPort} (${strategy}) -> ports ${startPort}-${last}`,
       proc.id,
     );
-    return { id: proc.id, balancer, members: new Map(instances.map((def, i) => [def.id, i])) };
+    return { balancer, members: new Map(instances.map((def, i) => [def.id, i])) };
   }
 
   stats(): BalancerStats[] {
-    return [...this.clusters.values()].map(({ id, balancer }) => ({ process: id, ...balancer.stats() }));
-  }
-
-  rotation(clusterId: string): ClusterRotation | undefined {
-    const cluster = this.clusters.get(clusterId);
-    if (!cluster) return undefined;
-    const index = (instanceId: string) => {
-      const i = cluster.members.get(instanceId);
-      if (i === undefined) throw new Error(`"${instanceId}" is not an instance of cluster "${clusterId}"`);
-      return i;
-    };
-    return {
-      drain: async (id, timeoutMs) => cluster.balancer.drain(index(id), timeoutMs),
-      restore: async (id, options) => cluster.balancer.restore(index(id), options),
-    };
+    return [...this.clusters].map(([id, { balancer }]) => ({ process: id, ...balancer.stats() }));
   }
 
   async stop(): Promise<void> {
+    for (const id of this.clusters.keys()) this.context?.supervisor.setRotation(id, undefined);
     await Promise.all([...this.clusters.values()].map((c) => c.balancer.close()));
   }
 }
