@@ -26,8 +26,8 @@ const MODES = { keepAlive: true, newConnection: false };
  */
 export async function balancer(ctx) {
   if (!ctx.managers.includes("pup")) return {};
-  const durationS = ctx.quick ? 2 : 5;
-  const rounds = ctx.quick ? 1 : 3;
+  const durationS = ctx.quick ? 2 : 4;
+  const rounds = ctx.quick ? 1 : 5;
   const startPort = await freePort();
   const commonPort = await freePort();
   const proxyPort = await freePort();

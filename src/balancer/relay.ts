@@ -252,7 +252,7 @@ export class Relay {
 
   private readonly onClientEnd = (): void => {
     // Before a connection, the next one is ended once connected (see onConnect).
-    if (this.state === "awaiting" || this.state === "relaying") this.upstream!.end();
+    if (this.state === "awaiting" || this.state === "relaying") finish(this.upstream!);
   };
 
   private readonly onUpstreamEnd = (): void => {
@@ -264,7 +264,7 @@ export class Relay {
       }
       this.answered();
     }
-    this.client.end();
+    finish(this.client);
   };
 
   private readonly onUpstreamError = (err: NodeJS.ErrnoException): void => {
@@ -288,12 +288,25 @@ export class Relay {
     this.client.destroy();
   };
 
-  private readonly onClientClose = (): void => {
+  private readonly onClientClose = (hadError: boolean): void => {
     clearTimeout(this.timer);
+    // Both ways done: the backend's connection is ending by itself (what the client sent last
+    // may still be on its way to it). Otherwise it goes with the client.
+    const done = this.state === "relaying" && !hadError && this.client.readableEnded;
     if (this.state !== "closed") this.to("closed");
-    this.upstream?.destroy();
+    if (!done) this.upstream?.destroy();
     this.pool.finished(this);
   };
 }
 
 function ignore(): void {}
+
+/**
+ * The other side has sent its last byte: send ours. When this side has nothing left to read
+ * or write either, close it at once: close() sends the FIN and delivers what the kernel holds,
+ * and saves the shutdown() and a second wakeup of a plain end().
+ */
+function finish(socket: net.Socket): void {
+  if (socket.readableEnded && socket.writableLength === 0) socket.destroy();
+  else socket.end();
+}
