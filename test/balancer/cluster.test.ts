@@ -203,10 +203,11 @@ process.on("SIGTERM", () => {
 });
 `;
 
-test("a rolling restart under steady load (keep-alive and not): no client sees a failed request; stats in /state and /metrics", async () => {
+/** A cluster of `n` GRACEFUL_SERVER instances behind a balancer, every instance answering. */
+async function gracefulCluster(n: number, name: string) {
   const script = path.join(dir, "graceful.cjs");
   writeFileSync(script, GRACEFUL_SERVER);
-  const base = await freePorts(4);
+  const base = await freePorts(n + 1);
   const config = validateConfig(
     {
       processes: [
@@ -216,7 +217,7 @@ test("a rolling restart under steady load (keep-alive and not): no client sees a
           autostart: true,
           // Also the drain's deadline: keep-alive connections end only once the instance stops.
           terminateTimeout: 1,
-          cluster: { instances: 3, startPort: base + 1, commonPort: base },
+          cluster: { instances: n, startPort: base + 1, commonPort: base },
         },
       ],
     },
@@ -224,16 +225,20 @@ test("a rolling restart under steady load (keep-alive and not): no client sees a
   );
   const instance = new Instance({
     config,
-    configPath: path.join(dir, "rolling.json"),
+    configPath: path.join(dir, `${name}.json`),
     services: defaultServices(),
   });
   instance.logger.on("log", () => {});
   instances.push(instance);
   await instance.start();
-  const ids = ["web-1", "web-2", "web-3"];
-  for (let n = 0; n < 3; n++)
-    await waitFor(() => get(base + 1 + n).catch(() => false), `${ids[n]} to answer`);
+  const ids = Array.from({ length: n }, (_, i) => `web-${i + 1}`);
+  for (let i = 0; i < n; i++)
+    await waitFor(() => get(base + 1 + i).catch(() => false), `${ids[i]} to answer`);
+  return { instance, base, ids };
+}
 
+test("a rolling restart under steady load (keep-alive and not): no client sees a failed request; stats in /state and /metrics", async () => {
+  const { instance, base, ids } = await gracefulCluster(3, "rolling");
   const load = steadyLoad(base, 6);
   after(() => load.stop());
   await waitFor(() => ids.every((id) => (load.answers.get(id) ?? 0) > 5), "every instance to serve");
@@ -292,4 +297,20 @@ test("a rolling restart under steady load (keep-alive and not): no client sees a
     );
   }
   assert.match(metrics, /pup_balancer_clients_dropped_total\{process="web"\} 0/);
+});
+
+test("a rolling restart of a one-instance cluster: new clients wait for it instead of being refused", async () => {
+  const { instance, base } = await gracefulCluster(1, "single");
+  const load = steadyLoad(base, 4);
+  after(() => load.stop());
+  await waitFor(() => load.count() > 20, "the load to run");
+  const pid = instance.supervisor.get("web-1").status.pid;
+  await instance.supervisor.restartProcess("web");
+  const servedAfter = load.count();
+  await waitFor(() => load.count() > servedAfter + 20, "the instance to serve again");
+  await load.stop();
+  assert.notEqual(instance.supervisor.get("web-1").status.pid, pid, "restarted");
+  assert.deepEqual(load.failures, [], "no client saw a failed request");
+  const [web] = balancersOf(instance)!.stats();
+  assert.deepEqual([web.held, web.dropped, web.backends[0].inRotation], [0, 0, true]);
 });
