@@ -72,6 +72,8 @@ export async function httpLoad(port, { durationS, keepAlive, connections = 10 })
   await Promise.all(Array.from({ length: connections }, () => new Promise(client)));
   return {
     reqPerSec: latencies.length / ((performance.now() - t0) / 1000),
+    p50Ms: percentile(latencies, 50),
+    p90Ms: percentile(latencies, 90),
     p99Ms: percentile(latencies, 99),
     requests: latencies.length,
     errors,

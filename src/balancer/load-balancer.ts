@@ -92,9 +92,7 @@ export class LoadBalancer implements RelayPool {
 
   listen(): Promise<void> {
     // Half-open both ways; clients start paused (nothing is read before a backend is there).
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (client) =>
-      this.accept(client),
-    );
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => this.accept(client));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once("error", (err: NodeJS.ErrnoException) => {
