@@ -1,5 +1,5 @@
 import net from "node:net";
-import { type Backend, Relay, type RelayPool } from "./relay.ts";
+import { type Backend, Relay, RelayList, type RelayPool } from "./relay.ts";
 import { candidateOrder, eligibility, inRotation, mayHold, type Strategy } from "./strategy.ts";
 
 export type { Backend } from "./relay.ts";
@@ -62,7 +62,7 @@ export class LoadBalancer implements RelayPool {
   private server: net.Server | undefined;
   private cursor = 0;
   private probeTimer: NodeJS.Timeout | undefined;
-  private readonly relays = new Set<Relay>();
+  private readonly relays = new RelayList();
   /** Relays waiting for a backend, with their deadlines. */
   private readonly held = new Map<Relay, NodeJS.Timeout>();
   private dropped = 0;
@@ -163,7 +163,7 @@ export class LoadBalancer implements RelayPool {
   }
 
   finished(relay: Relay): void {
-    this.relays.delete(relay);
+    this.relays.remove(relay);
     const timer = this.held.get(relay);
     if (timer) {
       clearTimeout(timer);
@@ -325,7 +325,7 @@ export class LoadBalancer implements RelayPool {
 
   async close(): Promise<void> {
     clearInterval(this.probeTimer);
-    for (const relay of this.relays) relay.destroy();
+    for (const relay of this.relays.toArray()) relay.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server = undefined;
   }

@@ -64,6 +64,9 @@ const REPLAY_LIMIT = 64 * 1024;
  */
 export class Relay {
   state: RelayState = "choosing";
+  /** Neighbours in the balancer's RelayList. */
+  older: Relay | undefined;
+  newer: Relay | undefined;
   private order: number[] = [];
   /** The backend of the current attempt, and its connection. */
   private index = -1;
@@ -278,6 +281,34 @@ export class Relay {
     if (this.state !== "closed") this.to("closed");
     if (!done) this.upstream?.destroy();
     this.pool.finished(this);
+  }
+}
+
+/**
+ * The live relays of a balancer (for its close), linked through the relays themselves: adding
+ * and removing allocate nothing. A Set churned by every connection made each young-generation
+ * GC take twice as long, which showed in the p99 of short connections.
+ */
+export class RelayList {
+  private newest: Relay | undefined;
+
+  add(relay: Relay): void {
+    relay.older = this.newest;
+    if (this.newest) this.newest.newer = relay;
+    this.newest = relay;
+  }
+
+  remove(relay: Relay): void {
+    if (relay.newer) relay.newer.older = relay.older;
+    else if (this.newest === relay) this.newest = relay.older;
+    if (relay.older) relay.older.newer = relay.newer;
+    relay.older = relay.newer = undefined;
+  }
+
+  toArray(): Relay[] {
+    const all: Relay[] = [];
+    for (let r = this.newest; r; r = r.older) all.push(r);
+    return all;
   }
 }
 

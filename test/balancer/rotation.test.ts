@@ -319,3 +319,26 @@ test("a client that sent everything and half-closed is replayed whole, FIN inclu
   );
   assert.equal(balancer.stats().dropped, 0);
 });
+
+test("closing the balancer ends every client it holds or relays", async () => {
+  const backend = await new TestBackend("a").listen();
+  const { balancer, port } = await startBalancer([backend]);
+  const relayed = get(port, { path: "/slow" });
+  await waitFor(() => balancer.stats().backends[0].open === 1, "the slow request to be relayed");
+  const ends = [
+    relayed.then(
+      () => "answered",
+      () => "closed",
+    ),
+  ];
+  await balancer.drain(0, 0);
+  ends.push(
+    get(port).then(
+      () => "answered",
+      () => "closed",
+    ),
+  );
+  await waitFor(() => balancer.stats().held === 1, "a client to be held");
+  await balancer.close();
+  assert.deepEqual(await Promise.all(ends), ["closed", "closed"]);
+});
