@@ -91,7 +91,7 @@ export class LoadBalancer implements RelayPool {
   }
 
   listen(): Promise<void> {
-    // Half-open both ways; clients start paused (nothing is read before a backend is there).
+    // Half-open both ways: a side that has sent its last byte still gets the whole answer.
     const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => this.accept(client));
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -193,12 +193,9 @@ export class LoadBalancer implements RelayPool {
     const backend = this.backends[index];
     if (!backend || backend.healthy === healthy) return;
     backend.healthy = healthy;
-    // Health is only known while the instance runs: a stop that clears it is no news.
     if (backend.running) {
-      this.options.log(
-        healthy ? "info" : "warn",
-        `${this.describe(index)} ${healthy ? "is healthy: gets new connections" : "is unhealthy: gets no new connections"}`,
-      );
+      const change = healthy ? "healthy: gets new connections" : "not healthy: gets no new connections";
+      this.options.log(healthy ? "info" : "warn", `${this.describe(index)} ${change}`);
     }
     this.releaseHeld();
   }

@@ -65,8 +65,10 @@ export class BalancerService implements InstanceService, BalancerView {
       const member = byInstance.get(status.id);
       if (!member) return;
       const { running, healthy } = backendFlags(status);
+      // Health only changes while running: a start or a stop is not reported as a change of it.
+      if (running) member.balancer.setHealthy(member.index, healthy);
       member.balancer.setRunning(member.index, running);
-      member.balancer.setHealthy(member.index, healthy);
+      if (!running) member.balancer.setHealthy(member.index, healthy);
     });
     context.supervisor.events.on("process_health_changed", ({ id, new: health }) => {
       const member = byInstance.get(id);

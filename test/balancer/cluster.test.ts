@@ -314,3 +314,63 @@ test("a rolling restart of a one-instance cluster: new clients wait for it inste
   const [web] = balancersOf(instance)!.stats();
   assert.deepEqual([web.held, web.dropped, web.backends[0].inRotation], [0, 0, true]);
 });
+
+test("with health checks: only healthy instances get clients, and the log says when an instance starts or stops getting them", async () => {
+  const script = path.join(dir, "health.cjs");
+  writeFileSync(
+    script,
+    `const id = process.env.PUP_PROCESS_ID;
+require("node:http").createServer((q, s) => {
+  if (q.url === "/health") s.statusCode = id === "web-2" ? 500 : 200;
+  s.end(id);
+}).listen(Number(process.env.PUP_CLUSTER_PORT), "127.0.0.1");`,
+  );
+  const base = await freePorts(4);
+  const config = validateConfig(
+    {
+      processes: [
+        {
+          id: "web",
+          cmd: `node ${script}`,
+          autostart: true,
+          healthcheck: {
+            http: "http://127.0.0.1:{port}/health",
+            intervalMs: 100,
+            retries: 1,
+            restart: false,
+          },
+          cluster: { instances: 3, startPort: base + 1, commonPort: base },
+        },
+      ],
+    },
+    "test",
+  );
+  const instance = new Instance({
+    config,
+    configPath: path.join(dir, "health.json"),
+    services: defaultServices(),
+  });
+  const lines: string[] = [];
+  instance.logger.on("log", (e) => lines.push(e.text));
+  instances.push(instance);
+  await instance.start();
+  const health = (id: string) => instance.supervisor.get(id).status.health;
+  await waitFor(
+    () => health("web-1") === "healthy" && health("web-3") === "healthy" && health("web-2") === "unhealthy",
+    "web-1 and web-3 healthy, web-2 unhealthy",
+  );
+  const answers = new Set<string>();
+  for (let i = 0; i < 8; i++) answers.add(await get(base));
+  assert.deepEqual([...answers].sort(), ["web-1", "web-3"]);
+  const web2 = balancersOf(instance)!.stats()[0].backends[1];
+  assert.deepEqual([web2.running, web2.healthy, web2.inRotation], [true, false, false]);
+  assert.ok(lines.includes(`web-1 (port ${base + 1}) healthy: gets new connections`), lines.join("\n"));
+  assert.ok(!lines.some((l) => /not healthy/.test(l)), "a start is not reported as a loss of health");
+  await instance.supervisor.stopProcess("web-1");
+  assert.ok(
+    !lines.some(
+      (l) =>
+        /web-1 .*(not )?healthy/.test(l) && l !== `web-1 (port ${base + 1}) healthy: gets new connections`,
+    ),
+  );
+});
