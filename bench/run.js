@@ -11,6 +11,7 @@ import { ensureSupervisor } from "./lib/supervisor-install.js";
 import { REPO } from "./managers/pup.js";
 import { buildReport, renderTable } from "./report.js";
 import { api } from "./workloads/api.js";
+import { balancer } from "./workloads/balancer.js";
 import { cli } from "./workloads/cli.js";
 import { floor } from "./workloads/floor.js";
 import { health } from "./workloads/health.js";
@@ -29,6 +30,7 @@ const WORKLOADS = {
   cli: (ctx) => cli(ctx),
   terminate: (ctx) => terminate(ctx),
   api: (ctx) => api(ctx),
+  balancer: (ctx) => balancer(ctx),
   scale: (ctx) => scale(ctx),
   health: (ctx) => health(ctx),
 };

@@ -1,4 +1,5 @@
 import type { Registry } from "prom-client";
+import type { BalancerStats } from "../balancer/view.ts";
 import type { Supervisor } from "../core/supervisor.ts";
 import type { ProcessInfo } from "../core/types.ts";
 import type { LogEntryCount } from "./log-count.ts";
@@ -19,11 +20,14 @@ export class ApiMetrics {
   private statuses: ProcessInfo[] = [];
   /** CPU seconds per process, as the supervisor's sampler counted them, read with the list. */
   private cpuSeconds = new Map<string, number>();
+  /** The load balancers, likewise read once per scrape. */
+  private balancerStats: BalancerStats[] = [];
 
   constructor(
     private readonly supervisor: Supervisor,
     private readonly logEntries: LogEntryCount,
     private readonly stream: { readonly size: number; readonly unsentBytes: number },
+    private readonly balancers: () => BalancerStats[] = () => [],
   ) {}
 
   countRequest(method: string, route: string, status: number): void {
@@ -43,12 +47,14 @@ export class ApiMetrics {
         cpuSeconds: () => this.cpuSeconds,
         requests: () => this.requestCounts.values(),
         logEntries: () => this.logEntries.bySeverity,
+        balancers: () => this.balancerStats,
       }),
     );
     const registry = await this.registry;
     // Listing samples usage when the last sample is older than the supervisor's interval.
     this.statuses = this.supervisor.list().map((e) => e.status);
     this.cpuSeconds = this.supervisor.cpuSeconds();
+    this.balancerStats = this.balancers();
     return { contentType: registry.contentType, text: await registry.metrics() };
   }
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from "prom-client";
+import type { BalancerStats } from "../balancer/view.ts";
 import type { ProcessInfo } from "../core/types.ts";
 
 /** What the metrics are read from, at each scrape. */
@@ -11,6 +12,8 @@ export interface MetricSources {
   cpuSeconds(): Iterable<[string, number]>;
   requests(): Iterable<{ method: string; route: string; status: string; n: number }>;
   logEntries(): Iterable<[string, number]>;
+  /** The load balancers, as read once for the whole scrape. */
+  balancers(): BalancerStats[];
 }
 
 /**
@@ -122,5 +125,82 @@ export function createRegistry(sources: MetricSources): Registry {
       for (const [severity, n] of sources.logEntries()) this.inc({ severity }, n);
     },
   });
+  balancerMetrics(sources, registers);
   return registry;
+}
+
+type BackendStats = BalancerStats["backends"][number];
+
+/** Per cluster instance behind a load balancer, labelled `process` (the cluster) and `instance`. */
+const BACKEND_METRICS: Array<{
+  counter?: true;
+  name: string;
+  help: string;
+  value: (b: BackendStats) => number;
+}> = [
+  {
+    name: "pup_balancer_connections_open",
+    help: "connections open through the load balancer to each cluster instance",
+    value: (b) => b.open,
+  },
+  {
+    counter: true,
+    name: "pup_balancer_connections_total",
+    help: "connections each cluster instance accepted from the load balancer",
+    value: (b) => b.total,
+  },
+  {
+    counter: true,
+    name: "pup_balancer_connections_failed_total",
+    help: "connection attempts to each cluster instance that failed (refused, timed out, closed before answering)",
+    value: (b) => b.failed,
+  },
+  {
+    name: "pup_balancer_backend_up",
+    help: "1 if the cluster instance is running and accepted its last connection",
+    value: (b) => (b.running && b.up ? 1 : 0),
+  },
+  {
+    name: "pup_balancer_backend_in_rotation",
+    help: "1 if the cluster instance gets new connections (running, healthy, not drained)",
+    value: (b) => (b.inRotation ? 1 : 0),
+  },
+];
+
+function balancerMetrics(sources: MetricSources, registers: Registry[]): void {
+  for (const { counter, name, help, value } of BACKEND_METRICS) {
+    const options = { name, help, labelNames: ["process", "instance"], registers };
+    const each = (record: (labels: { process: string; instance: string }, n: number) => void) => {
+      for (const { process, backends } of sources.balancers()) {
+        for (const b of backends) record({ process, instance: b.name }, value(b));
+      }
+    };
+    if (counter) {
+      new Counter({
+        ...options,
+        collect() {
+          this.reset();
+          each((labels, n) => this.inc(labels, n));
+        },
+      });
+    } else {
+      new Gauge({
+        ...options,
+        collect() {
+          this.reset();
+          each((labels, n) => this.set(labels, n));
+        },
+      });
+    }
+  }
+  new Counter({
+    name: "pup_balancer_clients_dropped_total",
+    help: "clients the load balancer closed without an answer (every instance failed, or none came back in time)",
+    labelNames: ["process"],
+    registers,
+    collect() {
+      this.reset();
+      for (const { process, dropped } of sources.balancers()) this.inc({ process }, dropped);
+    },
+  });
 }

@@ -101,6 +101,36 @@ export const processEntry = {
   required: ["status", "config"],
 } as const;
 
+const balancerBackend = {
+  type: "object",
+  properties: {
+    name: { type: "string", description: "the cluster instance's id" },
+    port: { type: "integer" },
+    running: { type: "boolean" },
+    up: { type: "boolean", description: "its last connection attempt succeeded" },
+    healthy: { type: "boolean", description: "its health check passes (true without one)" },
+    drained: { type: "boolean", description: "taken out of rotation (rolling restart)" },
+    inRotation: { type: "boolean", description: "gets new connections: running, healthy, not drained" },
+    open: { type: "integer", description: "connections open now" },
+    total: { type: "integer", description: "connections it accepted" },
+    failed: { type: "integer", description: "attempts refused, timed out or closed before answering" },
+  },
+  required: ["name", "port", "running", "up", "healthy", "drained", "inRotation", "open", "total", "failed"],
+} as const;
+
+const balancer = {
+  type: "object",
+  properties: {
+    process: { type: "string", description: "the cluster's id" },
+    port: { type: "integer", description: "its commonPort" },
+    strategy: { type: "string", enum: ["round-robin", "least-connections", "ip-hash"] },
+    held: { type: "integer", description: "clients waiting for an instance to return to rotation" },
+    dropped: { type: "integer", description: "clients closed without an answer" },
+    backends: { type: "array", items: balancerBackend },
+  },
+  required: ["process", "port", "strategy", "held", "dropped", "backends"],
+} as const;
+
 export const applicationState = {
   type: "object",
   properties: {
@@ -135,6 +165,11 @@ export const applicationState = {
     runtime: { type: "string" },
     type: { type: "string", const: "main" },
     processes: { type: "array", items: processStatus },
+    balancers: {
+      type: "array",
+      items: balancer,
+      description: "the load balancers of clusters with a commonPort (absent when there are none)",
+    },
   },
   required: [
     "pid",

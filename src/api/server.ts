@@ -7,6 +7,7 @@ import Fastify, {
   type onRequestHookHandler,
   type onResponseHookHandler,
 } from "fastify";
+import { balancersOf } from "../balancer/view.ts";
 import { isUserError, UserError } from "../common/errors.ts";
 import { dashboardRoutes } from "../dashboard/routes.ts";
 import type { InstanceContext } from "../instance/instance.ts";
@@ -134,10 +135,11 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const { context, secret } = options;
   const { supervisor, logger } = context;
   const verifier = new TokenVerifier(secret, context.config.api?.revoked ?? [], options.run);
-  const state = () => applicationState(supervisor, context.startedAt, options.port());
+  const balancers = () => balancersOf(context)?.stats() ?? [];
+  const state = () => applicationState(supervisor, context.startedAt, options.port(), balancers());
   const guard = new RenderGuard((text) => logger.log("error", "rest", text));
   const stream = new EventStream({ supervisor, logger, state, guard, ...options.streamLimits });
-  const metrics = new ApiMetrics(supervisor, options.logEntries, stream);
+  const metrics = new ApiMetrics(supervisor, options.logEntries, stream, balancers);
   const processList = new ProcessListCache(supervisor);
 
   const app = Fastify({

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import os from "node:os";
+import type { BalancerStats } from "../balancer/view.ts";
 import type { Supervisor } from "../core/supervisor.ts";
 import type { ProcessInfo } from "../core/types.ts";
 import { VERSION } from "../version.ts";
@@ -30,6 +31,8 @@ export interface ApplicationState {
   runtime: string;
   type: "main";
   processes: ProcessInfo[];
+  /** The load balancers of clusters with a `commonPort` (absent when there are none). */
+  balancers?: BalancerStats[];
 }
 
 const MEMINFO_KEYS: Record<string, keyof SystemMemory> = {
@@ -73,9 +76,14 @@ export function systemMemory(): SystemMemory {
   };
 }
 
-export function applicationState(supervisor: Supervisor, startedAt: Date, port: number): ApplicationState {
+export function applicationState(
+  supervisor: Supervisor,
+  startedAt: Date,
+  port: number,
+  balancers: BalancerStats[] = [],
+): ApplicationState {
   const { rss, heapTotal, heapUsed, external } = process.memoryUsage();
-  return {
+  const state: ApplicationState = {
     pid: process.pid,
     version: VERSION,
     status: "RUNNING",
@@ -91,4 +99,6 @@ export function applicationState(supervisor: Supervisor, startedAt: Date, port: 
     type: "main",
     processes: supervisor.list().map((e) => e.status),
   };
+  if (balancers.length > 0) state.balancers = balancers;
+  return state;
 }

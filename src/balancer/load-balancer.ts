@@ -1,46 +1,89 @@
 import net from "node:net";
-import { type BackendState, candidateOrder, type Strategy } from "./strategy.ts";
+import { type Backend, Relay, RelayList, type RelayPool } from "./relay.ts";
+import { candidateOrder, eligibility, inRotation, mayHold, type Strategy } from "./strategy.ts";
 
-export interface Backend extends BackendState {
-  host: string;
-  port: number;
-}
+export type { Backend } from "./relay.ts";
 
 export interface LoadBalancerOptions {
   port: number;
   hostname?: string;
   strategy: Strategy;
-  backends: Array<{ host: string; port: number }>;
-  /** How often backends marked down are probed, ms. */
+  /** `name` (default "instance <n>") names the backend in logs and stats. */
+  backends: Array<{ host: string; port: number; name?: string }>;
+  /** How often backends marked down are probed, ms. Default 2000. */
   probeIntervalMs?: number;
+  /** How long a client waits while every backend that could take it is drained, ms. Default 30 000. */
+  holdTimeoutMs?: number;
   log: (severity: "info" | "warn" | "error", text: string) => void;
 }
 
-const CONNECT_TIMEOUT_MS = 3000;
-/** Client bytes kept for replay to another backend until the first answer. */
-const REPLAY_LIMIT = 64 * 1024;
+/** One backend in `stats()`. */
+export interface BackendStats {
+  name: string;
+  port: number;
+  running: boolean;
+  /** Its last connection attempt succeeded. */
+  up: boolean;
+  healthy: boolean;
+  drained: boolean;
+  /** Gets new connections in normal operation: running, healthy and not drained. */
+  inRotation: boolean;
+  /** Connections open now (including those connecting). */
+  open: number;
+  /** Connections it accepted since the balancer started. */
+  total: number;
+  /** Attempts that failed: refused, timed out, or closed before answering. */
+  failed: number;
+}
+
+export interface LoadBalancerStats {
+  port: number;
+  strategy: Strategy;
+  /** Clients waiting for a backend to return to rotation. */
+  held: number;
+  /** Clients closed without an answer: every backend failed, or none came back in time. */
+  dropped: number;
+  backends: BackendStats[];
+}
+
+const DEFAULT_PROBE_INTERVAL_MS = 2000;
+const DEFAULT_HOLD_TIMEOUT_MS = 30_000;
+const ACCEPT_POLL_MS = 50;
 
 /**
  * A TCP load balancer in front of a cluster: each client connection is forwarded, byte for byte,
- * to one instance chosen by the strategy. A backend that refuses a connection is marked down and
- * the next is tried; a periodic probe marks it up again when it accepts.
+ * to one instance chosen by the strategy (see Relay for one connection's way). A backend that
+ * refuses a connection is marked down and the next is tried; a periodic probe marks it up again
+ * when it accepts. Backends leave the rotation (drained, unhealthy, not running) without losing
+ * a connection they have.
  */
-export class LoadBalancer {
+export class LoadBalancer implements RelayPool {
   readonly backends: Backend[];
   private server: net.Server | undefined;
   private cursor = 0;
   private probeTimer: NodeJS.Timeout | undefined;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly relays = new RelayList();
+  /** Relays waiting for a backend, with their deadlines. */
+  private readonly held = new Map<Relay, NodeJS.Timeout>();
+  private dropped = 0;
+  /** Per backend: callbacks of drains waiting for its last connection to end. */
+  private readonly drainWaiters = new Map<number, Set<() => void>>();
+  /** Per backend: bumped by each drain, so that a restore that waited yields to a later drain. */
+  private readonly drainCount = new Map<number, number>();
 
   constructor(private readonly options: LoadBalancerOptions) {
-    this.backends = options.backends.map((b) => ({ ...b, running: false, up: true, connections: 0 }));
-  }
-
-  setRunning(index: number, running: boolean): void {
-    const backend = this.backends[index];
-    if (!backend) return;
-    backend.running = running;
-    if (running) backend.up = true;
+    this.backends = options.backends.map((b, i) => ({
+      name: b.name ?? `instance ${i + 1}`,
+      host: b.host,
+      port: b.port,
+      running: false,
+      up: true,
+      healthy: true,
+      drained: false,
+      connections: 0,
+      total: 0,
+      failed: 0,
+    }));
   }
 
   get address(): net.AddressInfo | undefined {
@@ -48,8 +91,8 @@ export class LoadBalancer {
   }
 
   listen(): Promise<void> {
-    // Half-open both ways: a client that has sent everything (FIN) still gets the whole answer.
-    const server = net.createServer({ allowHalfOpen: true }, (client) => this.accept(client));
+    // Half-open both ways: a side that has sent its last byte still gets the whole answer.
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => this.accept(client));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once("error", (err: NodeJS.ErrnoException) => {
@@ -64,7 +107,10 @@ export class LoadBalancer {
       server.listen(this.options.port, this.options.hostname ?? "0.0.0.0", () => {
         server.removeAllListeners("error");
         server.on("error", (err) => this.options.log("error", `load balancer: ${err.message}`));
-        this.probeTimer = setInterval(() => this.probe(), this.options.probeIntervalMs ?? 2000);
+        this.probeTimer = setInterval(
+          () => this.probe(),
+          this.options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS,
+        );
         this.probeTimer.unref();
         resolve();
       });
@@ -72,138 +118,227 @@ export class LoadBalancer {
   }
 
   private accept(client: net.Socket): void {
-    this.sockets.add(client);
-    client.once("close", () => this.sockets.delete(client));
-    client.on("error", () => client.destroy());
-    client.pause();
-    const order = candidateOrder(
-      this.options.strategy,
-      this.backends,
-      client.remoteAddress ?? "",
-      this.cursor++,
-    );
-    this.tryBackends(client, order);
+    const relay = new Relay(this, client);
+    this.relays.add(relay);
+    relay.dispatch();
+  }
+
+  // --- RelayPool: what one connection asks of the balancer -------------------------------------
+
+  candidates(client: net.Socket): number[] {
+    // The peer address costs a system call: only ip-hash asks for it.
+    const address = () => client.remoteAddress ?? "";
+    return candidateOrder(this.options.strategy, this.backends, address, this.cursor++);
+  }
+
+  hold(relay: Relay): boolean {
+    if (!mayHold(this.backends)) return false;
+    const timer = setTimeout(() => {
+      this.options.log("warn", "no instance came back in time: a waiting client was closed");
+      this.held.delete(relay);
+      this.dropped++;
+      relay.destroy();
+    }, this.options.holdTimeoutMs ?? DEFAULT_HOLD_TIMEOUT_MS);
+    this.held.set(relay, timer);
+    return true;
+  }
+
+  attemptFailed(index: number, reason: string): void {
+    const backend = this.backends[index];
+    backend.failed++;
+    if (backend.up) this.options.log("warn", `${this.describe(index)} ${reason}; marked down`);
+    backend.up = false;
+  }
+
+  connectionEnded(index: number): void {
+    if (this.backends[index].connections > 0) return;
+    const waiters = this.drainWaiters.get(index);
+    if (!waiters) return;
+    this.drainWaiters.delete(index);
+    for (const done of waiters) done();
+  }
+
+  gaveUp(): void {
+    this.dropped++;
+  }
+
+  finished(relay: Relay): void {
+    this.relays.remove(relay);
+    const timer = this.held.get(relay);
+    if (timer) {
+      clearTimeout(timer);
+      this.held.delete(relay);
+    }
+  }
+
+  log(severity: "error", text: string): void {
+    this.options.log(severity, text);
+  }
+
+  // --- rotation: what the supervisor and a rolling restart tell the balancer ---------------------
+
+  setRunning(index: number, running: boolean): void {
+    const backend = this.backends[index];
+    if (!backend || backend.running === running) return;
+    backend.running = running;
+    if (running) backend.up = true;
+    this.releaseHeld();
   }
 
   /**
-   * Connect the client to the first backend in `order` that accepts. Until the backend has sent
-   * its first byte, what the client sent is kept (up to REPLAY_LIMIT): if the backend dies before
-   * answering (it accepted, then went away), the next backend gets the same bytes, so a dying
-   * instance costs the client nothing. From the first byte on, the two sockets are piped to each
-   * other and nothing looks at the bytes any more.
+   * Health (SPEC §8.1): an unhealthy backend gets no new connection while another is in rotation;
+   * the connections it has go on.
    */
-  private tryBackends(client: net.Socket, order: number[], replay: Buffer[] = [], replayBytes = 0): void {
-    const index = order.shift();
-    if (index === undefined || client.destroyed) {
-      client.destroy();
-      return;
-    }
+  setHealthy(index: number, healthy: boolean): void {
     const backend = this.backends[index];
-    const upstream = net.connect({ host: backend.host, port: backend.port, allowHalfOpen: true });
-    upstream.setNoDelay(true);
-    client.setNoDelay(true);
-    let connected = false;
-    let failed = false;
-    const timer = setTimeout(() => upstream.destroy(new Error("connect timeout")), CONNECT_TIMEOUT_MS);
-
-    const onClientData = (chunk: Buffer) => {
-      replayBytes += chunk.length;
-      if (replayBytes <= REPLAY_LIMIT) replay.push(chunk);
-      else replay = [];
-      if (!upstream.write(chunk)) client.pause();
-    };
-    const onUpstreamDrain = () => client.resume();
-    const onClientEnd = () => upstream.end();
-    const onClientClose = () => upstream.destroy();
-    const detach = () => {
-      client.off("data", onClientData);
-      client.off("end", onClientEnd);
-      client.off("close", onClientClose);
-      upstream.off("drain", onUpstreamDrain);
-      upstream.off("error", onError);
-      upstream.off("close", onEarlyClose);
-      upstream.off("end", onEarlyClose);
-    };
-
-    const retryOrFail = (reason: string) => {
-      if (failed) return;
-      failed = true;
-      clearTimeout(timer);
-      detach();
-      upstream.off("data", onAnswer);
-      if (connected) backend.connections--;
-      this.sockets.delete(upstream);
-      upstream.destroy();
-      const canReplay = replayBytes <= REPLAY_LIMIT && !client.destroyed;
-      if (!canReplay) {
-        client.destroy();
-        return;
-      }
-      if (backend.up) {
-        this.options.log("warn", `instance ${index + 1} (port ${backend.port}) ${reason}; marked down`);
-      }
-      backend.up = false;
-      client.pause();
-      this.tryBackends(client, order, replay, replayBytes);
-    };
-    const onError = (err: NodeJS.ErrnoException) => retryOrFail(`refused: ${err.code ?? err.message}`);
-    const onEarlyClose = () => retryOrFail("closed the connection before answering");
-
-    const onAnswer = (first: Buffer) => {
-      upstream.off("data", onAnswer);
-      detach();
-      replay = [];
-      // From here on, a failure of either side ends both.
-      upstream.on("error", () => client.destroy());
-      upstream.once("close", () => {
-        backend.connections--;
-        this.sockets.delete(upstream);
-        client.end();
-      });
-      client.once("close", () => upstream.destroy());
-      client.write(first);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    };
-
-    upstream.on("error", onError);
-    upstream.on("close", onEarlyClose);
-    upstream.on("end", onEarlyClose);
-    upstream.once("connect", () => {
-      clearTimeout(timer);
-      connected = true;
-      backend.up = true;
-      backend.connections++;
-      this.sockets.add(upstream);
-      for (const chunk of replay) upstream.write(chunk);
-      // A client that half-closed during an earlier attempt: this backend must hear it too.
-      if (client.readableEnded) upstream.end();
-      client.on("data", onClientData);
-      client.on("end", onClientEnd);
-      client.on("close", onClientClose);
-      upstream.on("drain", onUpstreamDrain);
-      client.resume();
-    });
-    upstream.on("data", onAnswer);
+    if (!backend || backend.healthy === healthy) return;
+    backend.healthy = healthy;
+    if (backend.running) {
+      const change = healthy ? "healthy: gets new connections" : "not healthy: gets no new connections";
+      this.options.log(healthy ? "info" : "warn", `${this.describe(index)} ${change}`);
+    }
+    this.releaseHeld();
   }
 
-  /** Try to connect to every backend marked down; mark it up if it accepts. */
+  /**
+   * Take a backend out of rotation: it gets no new connection, and those it has go on. Resolves
+   * with 0 once they have all ended, or, `timeoutMs` having passed first, with the number still
+   * open (which are left alone: stopping the instance ends them).
+   */
+  drain(index: number, timeoutMs = Number.POSITIVE_INFINITY): Promise<number> {
+    const backend = this.backends[index];
+    if (!backend) return Promise.resolve(0);
+    this.drainCount.set(index, (this.drainCount.get(index) ?? 0) + 1);
+    if (!backend.drained) {
+      backend.drained = true;
+      this.options.log(
+        "info",
+        `${this.describe(index)} out of rotation (draining ${backend.connections} connection${backend.connections === 1 ? "" : "s"})`,
+      );
+    }
+    if (backend.connections === 0) return Promise.resolve(0);
+    return new Promise((resolve) => {
+      const waiters = this.drainWaiters.get(index) ?? new Set();
+      this.drainWaiters.set(index, waiters);
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve(backend.connections);
+      };
+      waiters.add(done);
+      if (Number.isFinite(timeoutMs)) timer = setTimeout(done, timeoutMs);
+    });
+  }
+
+  /**
+   * Put a drained backend back in rotation; with `waitAcceptingMs`, only once its port accepts a
+   * connection (false, and left out, if it does not within that time, or if it was drained again
+   * meanwhile). A drain still waiting resolves with the connections left.
+   */
+  async restore(index: number, options: { waitAcceptingMs?: number } = {}): Promise<boolean> {
+    const backend = this.backends[index];
+    if (!backend) return false;
+    if (options.waitAcceptingMs !== undefined) {
+      const drains = this.drainCount.get(index);
+      const accepting = await this.waitUntilAccepting(index, options.waitAcceptingMs);
+      if (!accepting || this.drainCount.get(index) !== drains) return false;
+      backend.up = true;
+    }
+    if (backend.drained) {
+      backend.drained = false;
+      this.options.log("info", `${this.describe(index)} back in rotation`);
+    }
+    const waiters = this.drainWaiters.get(index);
+    this.drainWaiters.delete(index);
+    for (const done of waiters ?? []) done();
+    this.releaseHeld();
+    return true;
+  }
+
+  /** Whether the backend's port accepts a connection within `timeoutMs` (tried every 50 ms). */
+  async waitUntilAccepting(index: number, timeoutMs: number): Promise<boolean> {
+    const backend = this.backends[index];
+    if (!backend) return false;
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      if (await accepts(backend.host, backend.port, Math.max(1, deadline - performance.now()))) return true;
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(ACCEPT_POLL_MS, left)));
+    }
+  }
+
+  /** Held clients try again once some backend can take them. */
+  private releaseHeld(): void {
+    if (this.held.size === 0 || !eligibility(this.backends)) return;
+    const relays = [...this.held.keys()];
+    for (const relay of relays) {
+      clearTimeout(this.held.get(relay));
+      this.held.delete(relay);
+    }
+    for (const relay of relays) relay.dispatch();
+  }
+
+  stats(): LoadBalancerStats {
+    return {
+      port: this.address?.port ?? this.options.port,
+      strategy: this.options.strategy,
+      held: this.held.size,
+      dropped: this.dropped,
+      backends: this.backends.map((b) => ({
+        name: b.name,
+        port: b.port,
+        running: b.running,
+        up: b.up,
+        healthy: b.healthy,
+        drained: b.drained,
+        inRotation: inRotation(b),
+        open: b.connections,
+        total: b.total,
+        failed: b.failed,
+      })),
+    };
+  }
+
+  private describe(index: number): string {
+    const backend = this.backends[index];
+    return `${backend.name} (port ${backend.port})`;
+  }
+
+  /** Try to connect to every running backend marked down; mark it up if it accepts. */
   private probe(): void {
     this.backends.forEach((backend) => {
       if (backend.up || !backend.running) return;
-      const socket = net.connect({ host: backend.host, port: backend.port });
-      socket.once("connect", () => {
-        backend.up = true;
-        socket.destroy();
+      void accepts(
+        backend.host,
+        backend.port,
+        this.options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS,
+      ).then((ok) => {
+        if (ok) backend.up = true;
       });
-      socket.once("error", () => socket.destroy());
     });
   }
 
   async close(): Promise<void> {
     clearInterval(this.probeTimer);
-    for (const socket of this.sockets) socket.destroy();
+    for (const relay of this.relays.toArray()) relay.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server = undefined;
   }
+}
+
+/** Whether `host:port` accepts a TCP connection within `timeoutMs`. */
+function accepts(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.once("connect", () => finish(true));
+    socket.once("error", () => finish(false));
+  });
 }

@@ -1,46 +1,113 @@
+import type { ProcessConfig } from "../config/schema.ts";
+import { childDefinitions } from "../core/definitions.ts";
+import type { Health } from "../core/health.ts";
+import type { Rotation } from "../core/rolling.ts";
 import { ProcessState } from "../core/states.ts";
+import type { ProcessInfo } from "../core/types.ts";
 import type { InstanceContext, InstanceService } from "../instance/instance.ts";
 import { LoadBalancer } from "./load-balancer.ts";
+import { type BalancerStats, type BalancerView, publishBalancers } from "./view.ts";
 
-/** Starts a load balancer for every cluster with a `commonPort`, fed by the processes' states. */
-export class BalancerService implements InstanceService {
+/**
+ * What a cluster instance's status means for its backend: running, and healthy unless its
+ * health check has not passed (yet): `starting` and `unhealthy` both keep new clients away.
+ */
+export function backendFlags(status: Pick<ProcessInfo, "status" | "health">): {
+  running: boolean;
+  healthy: boolean;
+} {
+  return { running: status.status === ProcessState.RUNNING, healthy: admitsClients(status.health) };
+}
+
+/** Only a passing health check (or none) admits new clients. */
+function admitsClients(health: Health | undefined): boolean {
+  return health === undefined || health === "healthy";
+}
+
+/** The balancer as the core's rolling restart drives it (SPEC §8.5). */
+function rotationOf(balancer: LoadBalancer): Rotation {
+  return {
+    drain: async (index, deadlineMs) => {
+      await balancer.drain(index, deadlineMs);
+    },
+    restore: (index) => void balancer.restore(index),
+  };
+}
+
+interface Cluster {
+  balancer: LoadBalancer;
+  /** Backend index by instance id. */
+  members: Map<string, number>;
+}
+
+/**
+ * Starts a load balancer for every cluster with a `commonPort`, fed by the processes' states and
+ * health, and hands it to the core for rolling restarts.
+ */
+export class BalancerService implements InstanceService, BalancerView {
   readonly name = "load balancer";
-  private readonly balancers: LoadBalancer[] = [];
+  private readonly clusters = new Map<string, Cluster>();
+  private context: InstanceContext | undefined;
 
   async start(context: InstanceContext): Promise<void> {
+    this.context = context;
     for (const proc of context.config.processes) {
-      const cluster = proc.cluster;
-      if (!cluster || cluster.commonPort === undefined || cluster.startPort === undefined) continue;
-      const { commonPort, startPort, instances, strategy } = cluster;
-      const balancer = new LoadBalancer({
-        port: commonPort,
-        strategy,
-        backends: Array.from({ length: instances }, (_, n) => ({ host: "127.0.0.1", port: startPort + n })),
-        log: (severity, text) => context.logger.log(severity, "cluster", text, proc.id),
-      });
-      try {
-        await balancer.listen();
-      } catch (err) {
-        throw new Error(`cluster "${proc.id}": commonPort ${commonPort}: ${(err as Error).message}`);
-      }
-      const prefix = `${proc.id}-`.toLowerCase();
-      context.supervisor.events.on("process_status_changed", ({ status }) => {
-        const id = status.id.toLowerCase();
-        if (!id.startsWith(prefix)) return;
-        const n = Number(id.slice(prefix.length));
-        if (Number.isInteger(n)) balancer.setRunning(n - 1, status.status === ProcessState.RUNNING);
-      });
-      context.logger.log(
-        "info",
-        "cluster",
-        `load balancer on port ${commonPort} (${strategy}) -> ports ${startPort}-${startPort + instances - 1}`,
-        proc.id,
-      );
-      this.balancers.push(balancer);
+      const cluster = await this.startCluster(context, proc);
+      if (!cluster) continue;
+      this.clusters.set(proc.id, cluster);
+      context.supervisor.setRotation(proc.id, rotationOf(cluster.balancer));
     }
+    const byInstance = new Map<string, { balancer: LoadBalancer; index: number }>();
+    for (const { balancer, members } of this.clusters.values()) {
+      for (const [id, index] of members) byInstance.set(id, { balancer, index });
+    }
+    context.supervisor.events.on("process_status_changed", ({ status }) => {
+      const member = byInstance.get(status.id);
+      if (!member) return;
+      const { running, healthy } = backendFlags(status);
+      // Health only changes while running: a start or a stop is not reported as a change of it.
+      if (running) member.balancer.setHealthy(member.index, healthy);
+      member.balancer.setRunning(member.index, running);
+      if (!running) member.balancer.setHealthy(member.index, healthy);
+    });
+    context.supervisor.events.on("process_health_changed", ({ id, new: health }) => {
+      const member = byInstance.get(id);
+      if (member) member.balancer.setHealthy(member.index, admitsClients(health));
+    });
+    publishBalancers(context, this);
+  }
+
+  private async startCluster(context: InstanceContext, proc: ProcessConfig): Promise<Cluster | undefined> {
+    const { commonPort, startPort, strategy } = proc.cluster ?? {};
+    if (commonPort === undefined || startPort === undefined || strategy === undefined) return undefined;
+    const instances = childDefinitions(proc, context.config, context.paths.dir);
+    const balancer = new LoadBalancer({
+      port: commonPort,
+      strategy,
+      backends: instances.map((def) => ({ host: "127.0.0.1", port: def.clusterPort!, name: def.id })),
+      log: (severity, text) => context.logger.log(severity, "cluster", text, proc.id),
+    });
+    try {
+      await balancer.listen();
+    } catch (err) {
+      throw new Error(`cluster "${proc.id}": commonPort ${commonPort}: ${(err as Error).message}`);
+    }
+    const last = startPort + instances.length - 1;
+    context.logger.log(
+      "info",
+      "cluster",
+      `load balancer on port ${commonPort} (${strategy}) -> ports ${startPort}-${last}`,
+      proc.id,
+    );
+    return { balancer, members: new Map(instances.map((def, i) => [def.id, i])) };
+  }
+
+  stats(): BalancerStats[] {
+    return [...this.clusters].map(([id, { balancer }]) => ({ process: id, ...balancer.stats() }));
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.balancers.map((b) => b.close()));
+    for (const id of this.clusters.keys()) this.context?.supervisor.setRotation(id, undefined);
+    await Promise.all([...this.clusters.values()].map((c) => c.balancer.close()));
   }
 }

@@ -1,14 +1,18 @@
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { after, test } from "node:test";
+import { signToken } from "../../src/api/sign.ts";
+import type { ApplicationState } from "../../src/api/state.ts";
 import { LoadBalancer } from "../../src/balancer/load-balancer.ts";
+import { balancersOf } from "../../src/balancer/view.ts";
 import { validateConfig } from "../../src/config/load.ts";
 import { ProcessState } from "../../src/core/states.ts";
 import { Instance } from "../../src/instance/instance.ts";
 import { defaultServices } from "../../src/instance/services.ts";
+import { steadyLoad } from "../helpers/http-load.ts";
 import { freePorts } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { alive, waitFor } from "../helpers/wait.ts";
@@ -123,6 +127,28 @@ test("a backend that accepts and drops the connection before answering costs the
   assert.equal(balancer.backends[0].up, false, "the dropping backend is marked down");
 });
 
+test("an instance whose health check fails (process_health_changed) gets no new client until it passes again", async () => {
+  const { instance, commonPort } = await startCluster("round-robin");
+  // The core's health checks announce changes with this event (SPEC §8.1).
+  const announce = (id: string, health: string) =>
+    (instance.supervisor.events.emit as (event: string, data: unknown) => boolean)("process_health_changed", {
+      id,
+      old: "healthy",
+      new: health,
+      reason: "test",
+    });
+  announce("web-2", "unhealthy");
+  const answers: string[] = [];
+  for (let i = 0; i < 6; i++) answers.push(await get(commonPort));
+  assert.deepEqual([...new Set(answers)].sort(), ["web-1", "web-3"]);
+  const web2 = balancersOf(instance)!.stats()[0].backends[1];
+  assert.deepEqual([web2.name, web2.healthy, web2.inRotation], ["web-2", false, false]);
+  announce("web-2", "healthy");
+  const again: string[] = [];
+  for (let i = 0; i < 6; i++) again.push(await get(commonPort));
+  assert.ok(again.includes("web-2"), String(again));
+});
+
 test("ip-hash sends a client to the same instance every time", async () => {
   const { commonPort } = await startCluster("ip-hash");
   const answers = new Set<string>();
@@ -159,4 +185,188 @@ test("a commonPort in use is a clear startup error", async () => {
     new RegExp(`cluster "api": commonPort ${commonPort}: port ${commonPort} is already in use`),
   );
   assert.equal(instance.supervisor.get("api-1").status.status, ProcessState.CREATED, "nothing started");
+});
+
+/** An instance that stops as a well-behaved server does on SIGTERM: finish, then close. */
+const GRACEFUL_SERVER = `
+const http = require("node:http");
+let stopping = false;
+const server = http.createServer((q, s) => {
+  if (stopping) s.setHeader("connection", "close");
+  setTimeout(() => s.end(process.env.PUP_PROCESS_ID), 2);
+});
+server.keepAliveTimeout = 60000;
+server.listen(Number(process.env.PUP_CLUSTER_PORT), "127.0.0.1");
+process.on("SIGTERM", () => {
+  stopping = true;
+  require("node:net").Server.prototype.close.call(server, () => process.exit(0));
+});
+`;
+
+/** A cluster of `n` GRACEFUL_SERVER instances behind a balancer, every instance answering. */
+async function gracefulCluster(n: number, name: string) {
+  const script = path.join(dir, "graceful.cjs");
+  writeFileSync(script, GRACEFUL_SERVER);
+  const base = await freePorts(n + 1);
+  const config = validateConfig(
+    {
+      processes: [
+        {
+          id: "web",
+          cmd: `node ${script}`,
+          autostart: true,
+          // Also the drain's deadline: keep-alive connections end only once the instance stops.
+          terminateTimeout: 1,
+          cluster: { instances: n, startPort: base + 1, commonPort: base },
+        },
+      ],
+    },
+    "test",
+  );
+  const instance = new Instance({
+    config,
+    configPath: path.join(dir, `${name}.json`),
+    services: defaultServices(),
+  });
+  instance.logger.on("log", () => {});
+  instances.push(instance);
+  await instance.start();
+  const ids = Array.from({ length: n }, (_, i) => `web-${i + 1}`);
+  for (let i = 0; i < n; i++)
+    await waitFor(() => get(base + 1 + i).catch(() => false), `${ids[i]} to answer`);
+  return { instance, base, ids };
+}
+
+test("a rolling restart under steady load (keep-alive and not): no client sees a failed request; stats in /state and /metrics", async () => {
+  const { instance, base, ids } = await gracefulCluster(3, "rolling");
+  const load = steadyLoad(base, 6);
+  after(() => load.stop());
+  await waitFor(() => ids.every((id) => (load.answers.get(id) ?? 0) > 5), "every instance to serve");
+  const pids = ids.map((id) => instance.supervisor.get(id).status.pid);
+  // The core's rolling restart drains each instance from this balancer (SPEC §8.5).
+  const results = await instance.supervisor.restartProcess("web");
+  assert.deepEqual(results, [{ started: true }, { started: true }, { started: true }]);
+  const servedAfter = new Map(ids.map((id) => [id, load.answers.get(id) ?? 0]));
+  await waitFor(
+    () => ids.every((id) => (load.answers.get(id) ?? 0) > servedAfter.get(id)! + 5),
+    "all to serve",
+  );
+  await load.stop();
+  assert.deepEqual(load.failures, [], "no client saw a failed request");
+  assert.ok(
+    ids.every((id, n) => instance.supervisor.get(id).status.pid !== pids[n]),
+    "every instance was restarted",
+  );
+
+  // Watchable: GET /state and /metrics carry each instance's connections.
+  await waitFor(
+    () =>
+      balancersOf(instance)!
+        .stats()[0]
+        .backends.every((b) => b.open === 0),
+    "idle",
+  );
+  const port = Number(readFileSync(instance.paths.portFile, "utf8"));
+  const token = signToken(readFileSync(instance.paths.secretFile, "utf8"), { consumer: "t", expiresIn: 60 });
+  const call = (route: string) =>
+    fetch(`http://127.0.0.1:${port}${route}`, { headers: { authorization: `Bearer ${token}` } });
+  const state = ((await (await call("/state")).json()) as { data: ApplicationState }).data;
+  const [web] = state.balancers!;
+  assert.deepEqual([web.process, web.port, web.strategy, web.dropped], ["web", base, "round-robin", 0]);
+  assert.deepEqual(
+    web.backends.map((b) => [b.name, b.inRotation, b.open, b.failed]),
+    ids.map((id) => [id, true, 0, 0]),
+  );
+  const total = web.backends.reduce((n, b) => n + b.total, 0);
+  assert.ok(total > 0, "connections counted");
+  const metrics = await (await call("/metrics")).text();
+  for (const id of ids) {
+    assert.match(metrics, new RegExp(`pup_balancer_connections_open\\{process="web",instance="${id}"\\} 0`));
+    assert.match(
+      metrics,
+      new RegExp(`pup_balancer_connections_total\\{process="web",instance="${id}"\\} [1-9]`),
+    );
+    assert.match(
+      metrics,
+      new RegExp(`pup_balancer_connections_failed_total\\{process="web",instance="${id}"\\} 0`),
+    );
+    assert.match(metrics, new RegExp(`pup_balancer_backend_up\\{process="web",instance="${id}"\\} 1`));
+    assert.match(
+      metrics,
+      new RegExp(`pup_balancer_backend_in_rotation\\{process="web",instance="${id}"\\} 1`),
+    );
+  }
+  assert.match(metrics, /pup_balancer_clients_dropped_total\{process="web"\} 0/);
+});
+
+test("a rolling restart of a one-instance cluster: new clients wait for it instead of being refused", async () => {
+  const { instance, base } = await gracefulCluster(1, "single");
+  const load = steadyLoad(base, 4);
+  after(() => load.stop());
+  await waitFor(() => load.count() > 20, "the load to run");
+  const pid = instance.supervisor.get("web-1").status.pid;
+  await instance.supervisor.restartProcess("web");
+  const servedAfter = load.count();
+  await waitFor(() => load.count() > servedAfter + 20, "the instance to serve again");
+  await load.stop();
+  assert.notEqual(instance.supervisor.get("web-1").status.pid, pid, "restarted");
+  assert.deepEqual(load.failures, [], "no client saw a failed request");
+  const [web] = balancersOf(instance)!.stats();
+  assert.deepEqual([web.held, web.dropped, web.backends[0].inRotation], [0, 0, true]);
+});
+
+test("with health checks: only healthy instances get clients, and the log says when an instance starts or stops getting them", async () => {
+  const script = path.join(dir, "health.cjs");
+  writeFileSync(
+    script,
+    `const id = process.env.PUP_PROCESS_ID;
+require("node:http").createServer((q, s) => {
+  if (q.url === "/health") s.statusCode = id === "web-2" ? 500 : 200;
+  s.end(id);
+}).listen(Number(process.env.PUP_CLUSTER_PORT), "127.0.0.1");`,
+  );
+  const base = await freePorts(4);
+  const config = validateConfig(
+    {
+      processes: [
+        {
+          id: "web",
+          cmd: `node ${script}`,
+          autostart: true,
+          healthcheck: {
+            http: "http://127.0.0.1:{port}/health",
+            intervalMs: 100,
+            retries: 1,
+            restart: false,
+          },
+          cluster: { instances: 3, startPort: base + 1, commonPort: base },
+        },
+      ],
+    },
+    "test",
+  );
+  const instance = new Instance({
+    config,
+    configPath: path.join(dir, "health.json"),
+    services: defaultServices(),
+  });
+  const lines: string[] = [];
+  instance.logger.on("log", (e) => lines.push(e.text));
+  instances.push(instance);
+  await instance.start();
+  const health = (id: string) => instance.supervisor.get(id).status.health;
+  await waitFor(
+    () => health("web-1") === "healthy" && health("web-3") === "healthy" && health("web-2") === "unhealthy",
+    "web-1 and web-3 healthy, web-2 unhealthy",
+  );
+  const answers = new Set<string>();
+  for (let i = 0; i < 8; i++) answers.add(await get(base));
+  assert.deepEqual([...answers].sort(), ["web-1", "web-3"]);
+  const web2 = balancersOf(instance)!.stats()[0].backends[1];
+  assert.deepEqual([web2.running, web2.healthy, web2.inRotation], [true, false, false]);
+  const aboutWeb1 = () => lines.filter((l) => l.startsWith(`web-1 (port ${base + 1}) `) && /healthy/.test(l));
+  assert.deepEqual(aboutWeb1(), [`web-1 (port ${base + 1}) healthy: gets new connections`]);
+  assert.ok(!lines.some((l) => /not healthy/.test(l)), "a start is not reported as a loss of health");
+  await instance.supervisor.stopProcess("web-1");
+  assert.equal(aboutWeb1().length, 1, "nor is a stop");
 });

@@ -392,6 +392,31 @@ describe("status table formatting", () => {
     assert.match(text, /^job\s+process\s+ERRORED\s+-\s+yes\s+3h ago\s+2h ago\s+0\s+-\s+-\s+SIGKILL$/m);
   });
 
+  test("a cluster's load balancer: each instance's rotation state and connections, under the table", () => {
+    const backend = { running: true, up: true, healthy: true, drained: false, inRotation: true, failed: 0 };
+    const balancers = [
+      {
+        process: "web",
+        port: 3000,
+        strategy: "round-robin",
+        held: 2,
+        dropped: 0,
+        backends: [
+          { ...backend, name: "web-1", port: 3001, open: 12, total: 10432 },
+          { ...backend, name: "web-2", port: 3002, open: 0, total: 998, drained: true, inRotation: false },
+          { ...backend, name: "web-3", port: 3003, open: 0, total: 7, failed: 3, up: false },
+        ],
+      },
+    ];
+    const text = formatStatus({ ...view, state: { ...state, balancers } as ApplicationState, colors: false });
+    assert.match(text, /^balancer {2}web on port 3000 \(round-robin, 2 waiting\)$/m);
+    assert.match(text, /^ {2}INSTANCE\s+PORT\s+STATE\s+OPEN\s+TOTAL\s+FAILED$/m);
+    assert.match(text, /^ {2}web-1\s+3001\s+in rotation\s+12\s+10432\s+0$/m);
+    assert.match(text, /^ {2}web-2\s+3002\s+drained\s+0\s+998\s+0$/m);
+    assert.match(text, /^ {2}web-3\s+3003\s+down\s+0\s+7\s+3$/m);
+    assert.doesNotMatch(formatStatus({ ...view, colors: false }), /balancer/, "no section without one");
+  });
+
   test("colours only when asked (a terminal without NO_COLOR)", () => {
     assert.doesNotMatch(formatStatus({ ...view, colors: false }), /\x1b\[/);
     const coloured = formatStatus({ ...view, colors: true });

@@ -162,8 +162,48 @@ export function formatStatus(view: StatusView): string {
     "",
     paint(header.trimEnd(), BOLD),
     ...rows,
+    ...balancerLines(state.balancers ?? [], (text) => paint(text, BOLD)),
   ];
   return `${lines.join("\n")}\n`;
+}
+
+type BalancerStats = NonNullable<ApplicationState["balancers"]>[number];
+
+/** Why a backend gets new connections or not, in one word or two. */
+function rotationState(b: BalancerStats["backends"][number]): string {
+  if (!b.running) return "stopped";
+  if (b.drained) return "drained";
+  if (!b.healthy) return "unhealthy";
+  return b.up ? "in rotation" : "down";
+}
+
+/** Under the process table: each load balancer, and its connections per instance. */
+function balancerLines(balancers: BalancerStats[], bold: (text: string) => string): string[] {
+  const lines: string[] = [];
+  for (const lb of balancers) {
+    const waiting = lb.held > 0 ? `, ${lb.held} waiting` : "";
+    const dropped = lb.dropped > 0 ? `, ${lb.dropped} dropped` : "";
+    lines.push(
+      "",
+      `${bold("balancer")}  ${lb.process} on port ${lb.port} (${lb.strategy}${waiting}${dropped})`,
+    );
+    const rows = [
+      ["INSTANCE", "PORT", "STATE", "OPEN", "TOTAL", "FAILED"],
+      ...lb.backends.map((b) => [
+        b.name,
+        String(b.port),
+        rotationState(b),
+        String(b.open),
+        String(b.total),
+        String(b.failed),
+      ]),
+    ];
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    const line = (r: string[]) =>
+      `  ${r.map((cell, i) => (i >= 3 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join("  ")}`;
+    lines.push(bold(line(rows[0])), ...rows.slice(1).map(line));
+  }
+  return lines;
 }
 
 /** Whether a status is one of a cluster's instances (listed right after its cluster). */
