@@ -517,8 +517,12 @@ export class Supervisor {
       this.options.logger.log(severity, "cluster", text, group.id);
     log("info", `rolling restart: ${member.id} (${index + 1}/${group.members.length})`);
     try {
-      await rotation?.drain(index, (def.terminateGracePeriod + def.terminateTimeout) * 1000);
+      // Out of rotation first; the stop itself then gives open connections their time (grace
+      // period, SIGTERM, terminate timeout): an app closes its idle keep-alive connections on
+      // SIGTERM, so waiting for them before it would only wait out the deadline.
+      const drained = rotation?.drain(index, (def.terminateGracePeriod + def.terminateTimeout) * 1000);
       const result = await member.restart("restart");
+      await drained;
       if (!result.started)
         throw new RollingRestartError(member.id, `it was not started again (${result.why})`);
       await waitUntilServing(member, def.clusterPort, readyTimeoutMs(member));
