@@ -193,6 +193,7 @@ const http = require("node:http");
 let stopping = false;
 const server = http.createServer((q, s) => {
   if (stopping) s.setHeader("connection", "close");
+  s.setHeader("x-pid", String(process.pid));
   setTimeout(() => s.end(process.env.PUP_PROCESS_ID), 2);
 });
 server.keepAliveTimeout = 60000;
@@ -257,6 +258,19 @@ test("a rolling restart under steady load (keep-alive and not): no client sees a
     ids.every((id, n) => instance.supervisor.get(id).status.pid !== pids[n]),
     "every instance was restarted",
   );
+  // After the roll, every request is served by a new instance.
+  const newPids = new Set(ids.map((id) => String(instance.supervisor.get(id).status.pid)));
+  for (let i = 0; i < 9; i++) {
+    const pid = await new Promise<string>((resolve, reject) => {
+      http
+        .get({ host: "127.0.0.1", port: base, path: "/", agent: false }, (res) => {
+          res.resume();
+          resolve(String(res.headers["x-pid"]));
+        })
+        .on("error", reject);
+    });
+    assert.ok(newPids.has(pid), `served by ${pid}, not one of the new instances ${[...newPids]}`);
+  }
 
   // Watchable: GET /state and /metrics carry each instance's connections.
   await waitFor(
