@@ -1,4 +1,5 @@
-import type { ProcessConfig } from "../config/schema.ts";
+import type { ConfigDiff } from "../config/diff.ts";
+import type { ProcessConfig, PupConfig } from "../config/schema.ts";
 import { childDefinitions } from "../core/definitions.ts";
 import type { Health } from "../core/health.ts";
 import type { Rotation } from "../core/rolling.ts";
@@ -34,6 +35,21 @@ function rotationOf(balancer: LoadBalancer): Rotation {
   };
 }
 
+/** One instance's place in its cluster's balancer. */
+interface Backend {
+  balancer: LoadBalancer;
+  index: number;
+}
+
+/** A status change of an instance, as its backend sees it. */
+function applyStatus(member: Backend, status: ProcessInfo): void {
+  const { running, healthy } = backendFlags(status);
+  // Health only changes while running: a start or a stop is not reported as a change of it.
+  if (running) member.balancer.setHealthy(member.index, healthy);
+  member.balancer.setRunning(member.index, running);
+  if (!running) member.balancer.setHealthy(member.index, healthy);
+}
+
 interface Cluster {
   balancer: LoadBalancer;
   /** Backend index by instance id. */
@@ -47,34 +63,57 @@ interface Cluster {
 export class BalancerService implements InstanceService, BalancerView {
   readonly name = "load balancer";
   private readonly clusters = new Map<string, Cluster>();
+  private readonly byInstance = new Map<string, Backend>();
   private context: InstanceContext | undefined;
 
   async start(context: InstanceContext): Promise<void> {
     this.context = context;
-    for (const proc of context.config.processes) {
-      const cluster = await this.startCluster(context, proc);
-      if (!cluster) continue;
-      this.clusters.set(proc.id, cluster);
-      context.supervisor.setRotation(proc.id, rotationOf(cluster.balancer));
-    }
-    const byInstance = new Map<string, { balancer: LoadBalancer; index: number }>();
-    for (const { balancer, members } of this.clusters.values()) {
-      for (const [id, index] of members) byInstance.set(id, { balancer, index });
-    }
+    for (const proc of context.config.processes) await this.add(context, proc);
     context.supervisor.events.on("process_status_changed", ({ status }) => {
-      const member = byInstance.get(status.id);
-      if (!member) return;
-      const { running, healthy } = backendFlags(status);
-      // Health only changes while running: a start or a stop is not reported as a change of it.
-      if (running) member.balancer.setHealthy(member.index, healthy);
-      member.balancer.setRunning(member.index, running);
-      if (!running) member.balancer.setHealthy(member.index, healthy);
+      const member = this.byInstance.get(status.id);
+      if (member) applyStatus(member, status);
     });
     context.supervisor.events.on("process_health_changed", ({ id, new: health }) => {
-      const member = byInstance.get(id);
+      const member = this.byInstance.get(id);
       if (member) member.balancer.setHealthy(member.index, admitsClients(health));
     });
     publishBalancers(context, this);
+  }
+
+  /** A reload: the balancers of removed and changed clusters go, those of added and changed ones come. */
+  async reconfigure(config: PupConfig, diff: ConfigDiff): Promise<void> {
+    const context = this.context;
+    if (!context) return;
+    const key = (id: string) => id.toLowerCase();
+    const going = new Set([...diff.removed, ...diff.changed].map(key));
+    for (const [id, cluster] of [...this.clusters]) {
+      if (!going.has(key(id))) continue;
+      this.clusters.delete(id);
+      context.supervisor.setRotation(id, undefined);
+      await cluster.balancer.close();
+    }
+    const coming = new Set([...diff.added, ...diff.changed].map(key));
+    for (const proc of config.processes) if (coming.has(key(proc.id))) await this.add(context, proc);
+    this.index();
+  }
+
+  /** The balancer of a cluster with a commonPort, set from its instances' current states. */
+  private async add(context: InstanceContext, proc: ProcessConfig): Promise<void> {
+    const cluster = await this.startCluster(context, proc);
+    if (!cluster) return;
+    this.clusters.set(proc.id, cluster);
+    context.supervisor.setRotation(proc.id, rotationOf(cluster.balancer));
+    this.index();
+    for (const [id, index] of cluster.members) {
+      applyStatus({ balancer: cluster.balancer, index }, context.supervisor.get(id).status);
+    }
+  }
+
+  private index(): void {
+    this.byInstance.clear();
+    for (const { balancer, members } of this.clusters.values()) {
+      for (const [id, index] of members) this.byInstance.set(id, { balancer, index });
+    }
   }
 
   private async startCluster(context: InstanceContext, proc: ProcessConfig): Promise<Cluster | undefined> {
