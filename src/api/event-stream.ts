@@ -16,6 +16,7 @@ const FORWARDED = [
   "process_watch",
   "process_telemetry",
   "process_health_changed",
+  "config_reloaded",
   "terminating",
 ] as const satisfies ReadonlyArray<keyof CoreEvents>;
 

@@ -55,6 +55,9 @@ export interface ConfigChange {
   added: string[];
   removed: string[];
   changed: string[];
+  /** For the event only: what the reload left alone, and what it could not apply. */
+  unchanged?: string[];
+  notApplied?: string[];
 }
 
 const DEFAULT_MEMORY_SAMPLE_MS = 2000;
@@ -231,6 +234,8 @@ export class Supervisor {
       fresh.has(key(config.id)) ? this.createGroup(config) : old.get(key(config.id))!,
     );
     this.changes++;
+    const { added, removed, changed, unchanged = [], notApplied = [] } = change;
+    this.events.emit("config_reloaded", { added, removed, changed, unchanged, notApplied });
     if (!this.started || this.terminating) return;
     for (const group of this.groups) {
       if (!fresh.has(key(group.id))) continue;

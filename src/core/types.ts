@@ -52,5 +52,8 @@ export interface CoreEvents {
   process_health_changed: [{ id: string; old: Health | null; new: Health; reason: string }];
   log: [LogEntry];
   terminating: [{ reason: string }];
+  config_reloaded: [
+    { added: string[]; removed: string[]; changed: string[]; unchanged: string[]; notApplied: string[] },
+  ];
   ipc: [{ sender: string; target: string; event: string; eventData: unknown }];
 }

@@ -153,7 +153,7 @@ export class Instance implements InstanceContext {
       "reload",
       `reloading (${by}): ${added.length} added, ${removed.length} removed, ${changed.length} changed, ${unchanged.length} unchanged`,
     );
-    await this.supervisor.applyConfig({ config: next, added, removed, changed });
+    await this.supervisor.applyConfig({ config: next, added, removed, changed, unchanged, notApplied });
     this.config = next;
     for (const service of this.started) {
       try {

@@ -52,8 +52,17 @@ describe("POST /reload", () => {
     });
     assert.equal((await api.call("GET", "/processes/b")).status, 404);
     const pid = api.status("a").pid;
+    const events: Array<{ t: string; d: unknown }> = [];
+    const ws = new WebSocket(`ws://127.0.0.1:${api.port}/wss`, {
+      headers: { authorization: `Bearer ${await api.token()}` },
+    });
+    ws.on("message", (m) => events.push(JSON.parse(String(m))));
+    await new Promise((resolve) => ws.once("open", resolve));
     const real = await api.call("POST", "/reload");
     assert.deepEqual(real.body.data, dry.body.data);
+    await waitFor(() => events.some((e) => e.t === "config_reloaded"), "the event");
+    assert.deepEqual(events.find((e) => e.t === "config_reloaded")!.d, dry.body.data);
+    ws.close();
     await api.waitStatus("b", 200);
     assert.equal(api.status("a").pid, pid);
     assert.equal(
