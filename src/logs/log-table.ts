@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { LogEntry, Severity } from "./entry.ts";
-import type { LogQuery } from "./query.ts";
+import { DEFAULT_ANSWER_BYTES, type LogQuery } from "./query.ts";
 
 /* The log store's table, shared by the instance's writer and `pup logs`' read-only reader. */
 
@@ -69,10 +69,11 @@ export interface StoredEntry {
   entry: LogEntry;
 }
 
-/** The entries of a row, oldest first. */
-function expand(row: Row): StoredEntry[] {
-  const texts = row.line_count > 1 ? row.text.split("\n") : [row.text];
-  const first = row.id - texts.length + 1;
+/** The entries of a row, oldest first; `skip`: leave out that many of its first ones. */
+function expand(row: Row, skip = 0): StoredEntry[] {
+  let texts = row.line_count > 1 ? row.text.split("\n") : [row.text];
+  const first = row.id - texts.length + 1 + skip;
+  if (skip > 0) texts = texts.slice(skip);
   return texts.map((text, k) => ({
     id: first + k,
     entry: {
@@ -86,9 +87,31 @@ function expand(row: Row): StoredEntry[] {
 }
 
 const DEFAULT_LIMIT = 100;
+/** Text read per page of `pages` and per call of `after`. */
+const PAGE_BYTES = 4 * 1024 * 1024;
+const PAGE_ROWS = 1000;
+
+/** Where the newest entries of a query begin, and the newest entry of all when it was asked. */
+export interface NewestStart {
+  /** The oldest row holding one of them: its time and number, and how many of its first entries are older. */
+  timeStamp: number;
+  id: number;
+  skip: number;
+  lastId: number;
+}
+
+/** Bounds of a read beside the query's filters. */
+interface Bounds {
+  /** Rows numbered after this. */
+  afterId?: number;
+  /** Rows numbered up to this. */
+  upToId?: number;
+  /** Rows at or after this (time, number) in reading order; `exclusive`: after it. */
+  from?: { timeStamp: number; id: number; exclusive: boolean };
+}
 
 /** The WHERE clause and its parameters for the filters of a query. */
-function where(q: LogQuery, afterId?: number): { sql: string; params: Array<string | number> } {
+function where(q: LogQuery, bounds: Bounds = {}): { sql: string; params: Array<string | number> } {
   const clauses: string[] = [];
   const params: Array<string | number> = [];
   if (q.processId !== undefined) {
@@ -107,9 +130,17 @@ function where(q: LogQuery, afterId?: number): { sql: string; params: Array<stri
     clauses.push("time_stamp <= ?");
     params.push(q.end);
   }
-  if (afterId !== undefined) {
+  if (bounds.afterId !== undefined) {
     clauses.push("id > ?");
-    params.push(afterId);
+    params.push(bounds.afterId);
+  }
+  if (bounds.upToId !== undefined) {
+    clauses.push("id <= ?");
+    params.push(bounds.upToId);
+  }
+  if (bounds.from) {
+    clauses.push(`(time_stamp, id) ${bounds.from.exclusive ? ">" : ">="} (?, ?)`);
+    params.push(bounds.from.timeStamp, bounds.from.id);
   }
   return { sql: clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "", params };
 }
@@ -138,7 +169,7 @@ export class LogTable {
     return stmt;
   }
 
-  /** The newest `limit` entries that match, oldest first. */
+  /** The newest `limit` entries that match, oldest first, at most `maxBytes` of text (the newest kept). */
   query(q: LogQuery): LogEntry[] {
     return this.queryWithIds(q).map((s) => s.entry);
   }
@@ -146,6 +177,7 @@ export class LogTable {
   /** As `query`, with each entry's number. */
   queryWithIds(q: LogQuery): StoredEntry[] {
     const limit = q.limit ?? DEFAULT_LIMIT;
+    const maxBytes = q.maxBytes ?? DEFAULT_ANSWER_BYTES;
     if (limit <= 0) return [];
     const w = where(q);
     // Every row holds at least one entry: `limit` rows are always enough; fewer are read when
@@ -153,26 +185,82 @@ export class LogTable {
     const stmt = this.statement(
       `SELECT * FROM ${this.from} ${w.sql} ORDER BY time_stamp DESC, id DESC LIMIT ?`,
     );
-    const rows: Row[] = [];
-    let entries = 0;
-    for (const row of stmt.iterate(...w.params, limit) as IterableIterator<Row>) {
-      rows.push(row);
-      entries += row.line_count;
-      if (entries >= limit) break;
-    }
+    // Newest first, then turned around.
     const found: StoredEntry[] = [];
-    for (let i = rows.length - 1; i >= 0; i--) for (const s of expand(rows[i])) found.push(s);
-    return found.length > limit ? found.slice(found.length - limit) : found;
+    let bytes = 0;
+    for (const row of stmt.iterate(...w.params, limit) as IterableIterator<Row>) {
+      const entries = expand(row);
+      for (let k = entries.length - 1; k >= 0 && found.length < limit; k--) {
+        bytes += Buffer.byteLength(entries[k].entry.text);
+        if (bytes > maxBytes && found.length > 0) return found.reverse();
+        found.push(entries[k]);
+      }
+      if (found.length >= limit) break;
+    }
+    return found.reverse();
   }
 
-  /** Entries numbered after `id` that match, in the order they were written. */
+  /**
+   * Where the newest `limit` entries that match begin (undefined: none match), read without their
+   * text; `pages` then reads them in order.
+   */
+  newestStart(q: LogQuery): NewestStart | undefined {
+    const limit = q.limit ?? DEFAULT_LIMIT;
+    if (limit <= 0) return undefined;
+    const lastId = this.lastId();
+    const w = where(q, { upToId: lastId });
+    const stmt = this.statement(
+      `SELECT time_stamp, id, line_count FROM ${this.from} ${w.sql} ORDER BY time_stamp DESC, id DESC`,
+    );
+    let entries = 0;
+    let start: NewestStart | undefined;
+    for (const row of stmt.iterate(...w.params) as IterableIterator<Omit<Row, "text">>) {
+      entries += row.line_count;
+      start = { timeStamp: row.time_stamp, id: row.id, skip: Math.max(0, entries - limit), lastId };
+      if (entries >= limit) break;
+    }
+    return start;
+  }
+
+  /**
+   * The entries from `start` on that match, in pages of at most ~4 MiB of text, each read in its
+   * own short transaction (a slow reader never holds the store's WAL).
+   */
+  *pages(q: LogQuery, start: NewestStart): Generator<StoredEntry[]> {
+    const { timeStamp, id, skip, lastId } = start;
+    let from = { timeStamp, id, exclusive: false };
+    let skipping = skip;
+    for (;;) {
+      const w = where(q, { upToId: lastId, from });
+      const stmt = this.statement(
+        `SELECT * FROM ${this.from} ${w.sql} ORDER BY time_stamp, id LIMIT ${PAGE_ROWS}`,
+      );
+      const page: StoredEntry[] = [];
+      let bytes = 0;
+      let last: Row | undefined;
+      for (const row of stmt.iterate(...w.params) as IterableIterator<Row>) {
+        for (const s of expand(row, skipping)) page.push(s);
+        skipping = 0;
+        last = row;
+        bytes += row.text.length;
+        if (bytes >= PAGE_BYTES) break;
+      }
+      if (!last) return;
+      yield page;
+      from = { timeStamp: last.time_stamp, id: last.id, exclusive: true };
+    }
+  }
+
+  /** Entries numbered after `id` that match, in the order they were written (at most ~4 MiB of text). */
   after(id: number, q: LogQuery, limit = 10_000): StoredEntry[] {
-    const w = where(q, id);
+    const w = where(q, { afterId: id });
     const stmt = this.statement(`SELECT * FROM ${this.from} ${w.sql} ORDER BY id LIMIT ?`);
     const found: StoredEntry[] = [];
+    let bytes = 0;
     for (const row of stmt.iterate(...w.params, limit) as IterableIterator<Row>) {
       for (const s of expand(row)) if (s.id > id && found.length < limit) found.push(s);
-      if (found.length >= limit) break;
+      bytes += row.text.length;
+      if (found.length >= limit || bytes >= PAGE_BYTES) break;
     }
     return found;
   }

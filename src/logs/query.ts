@@ -10,7 +10,15 @@ export interface LogQuery {
   end?: number;
   /** Default 100. */
   limit?: number;
+  /**
+   * The answer's text at most (UTF-8 bytes; the newest entries are kept): a `GET /logs` of
+   * 10 000 lines of 64 KiB is not 640 MB. Default DEFAULT_ANSWER_BYTES.
+   */
+  maxBytes?: number;
 }
+
+/** Text a query answers at most by default: 16 MiB. */
+export const DEFAULT_ANSWER_BYTES = 16 * 1024 * 1024;
 
 /** What `GET /logs`, `pup logs` and plugins read entries through. */
 export interface LogReader {

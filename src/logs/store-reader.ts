@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import Database from "better-sqlite3";
 import { UserError } from "../common/errors.ts";
 import type { LogEntry } from "./entry.ts";
-import { LogTable, type StoredEntry } from "./log-table.ts";
+import { LogTable, type NewestStart, type StoredEntry } from "./log-table.ts";
 import type { LogQuery, LogReader } from "./query.ts";
 
 export class NoLogStoreError extends UserError {
@@ -46,7 +46,18 @@ export class LogStoreReader implements LogReader {
     }))();
   }
 
-  /** Matching entries written after `id`, in the order they were written. */
+  /**
+   * The newest matching entries (`q.limit` of them, with no limit on their size), oldest first,
+   * in pages read one short transaction each; and the number of the newest entry of all when
+   * asked, from which `after` follows.
+   */
+  newest(q: LogQuery): { lastId: number; pages: Iterable<StoredEntry[]> } {
+    const start: NewestStart | undefined = this.table.newestStart(q);
+    if (!start) return { lastId: this.table.lastId(), pages: [] };
+    return { lastId: start.lastId, pages: this.table.pages(q, start) };
+  }
+
+  /** Matching entries written after `id`, in the order they were written (a page of them). */
   after(id: number, q: LogQuery, limit?: number): StoredEntry[] {
     return this.table.after(id, q, limit);
   }

@@ -9,6 +9,8 @@ import { Instance } from "../../src/instance/instance.ts";
 import { LogStore } from "../../src/logs/log-store.ts";
 import { MemoryLog } from "../../src/logs/memory-log.ts";
 import { LogStoreService } from "../../src/logs/store-service.ts";
+import { LINE_CONTINUES } from "../../src/logs/stored-text.ts";
+import { MAX_LINE_BYTES } from "../../src/runner/line-splitter.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -139,7 +141,7 @@ describe("log pipeline of an instance", () => {
     );
   });
 
-  test("a line over 64 KiB: whole in the file, cut with a marker in the store", async () => {
+  test("a line over 64 KiB is cut into marked pieces as it is read: the same in the file and the store, nothing lost", async () => {
     const { instance, dir } = await startInstance({
       logger: { console: false },
       processes: [{ id: "long", cmd: "node long.js", logger: { stdout: "long.log" } }],
@@ -151,18 +153,20 @@ describe("log pipeline of an instance", () => {
     instance.supervisor.startProcess("long");
     await waitFinished(instance, "long", 10_000);
     await instance.logger.flush();
+    const pieces = [
+      `${"L".repeat(MAX_LINE_BYTES)}${LINE_CONTINUES}`,
+      `${"L".repeat(MAX_LINE_BYTES)}${LINE_CONTINUES}`,
+      `${"L".repeat(MAX_LINE_BYTES)}${LINE_CONTINUES}`,
+      "L".repeat(200_000 - 3 * MAX_LINE_BYTES),
+    ];
     // The process's file also has the instance's messages about it (starting, finished).
     const fileLines = readFileSync(path.join(dir, "long.log"), "utf8").split("\n");
     const from = fileLines.indexOf("before");
-    assert.deepEqual(fileLines.slice(from, from + 3), ["before", "L".repeat(200_000), "after"]);
+    assert.deepEqual(fileLines.slice(from, from + 6), ["before", ...pieces, "after"]);
     const stored = (await instance.logReader.query({ processId: "long" }))
       .filter((e) => e.category === "stdout")
       .map((e) => e.text);
-    assert.deepEqual(stored, [
-      "before",
-      `${"L".repeat(64 * 1024)} [… truncated: the line had 200000 bytes]`,
-      "after",
-    ]);
+    assert.deepEqual(stored, ["before", ...pieces, "after"]);
   });
 
   test("an unreadable (corrupt) store is replaced; the instance runs and stores; the problem is logged once", async () => {

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { countNewlines, type LineChunk, LineChunker } from "../../src/runner/line-splitter.ts";
+import { LINE_CONTINUES, MAX_STORED_TEXT_BYTES } from "../../src/logs/stored-text.ts";
+import {
+  countNewlines,
+  type LineChunk,
+  LineChunker,
+  MAX_LINE_BYTES,
+} from "../../src/runner/line-splitter.ts";
 import { LineSplitter } from "../helpers/line-splitter.ts";
 
 /** The lines of the chunks, as strings. */
@@ -41,6 +47,8 @@ test("line chunker: the same lines as the line splitter, however the stream is c
     "plain\nlines\nonly\n",
     "hel" + "lo\r\nwor€\n\nlast",
     "a\r\r\nb\rc\nd\r",
+    "10%\r20%\r100%\r\nnext\n\rA\rB\nCR first\r\r\n",
+    "\r\n\r\r\nx\r",
     "ünïcödé 🐕 lines\n€€€\nend without newline 🐕",
     "\n\n\n",
     "no newline at all",
@@ -54,6 +62,8 @@ test("line chunker: the same lines as the line splitter, however the stream is c
     }
   }
   assert.deepEqual(compare(Buffer.from("x\r\ny"), [1]), ["x", "y"]);
+  assert.deepEqual(compare(Buffer.from("1%\r50%\r99%\r100%\ndone\n"), [4, 9]), ["100%", "done"]);
+  assert.deepEqual(compare(Buffer.from("bar 100%\r\n"), [8]), ["bar 100%"], "\r\n split between reads");
 });
 
 test("line chunker: a read's own lines are passed on without a copy; a line begun earlier is joined", () => {
@@ -81,4 +91,71 @@ test("countNewlines", () => {
   const big = Buffer.from("x".repeat(99).concat("\n").repeat(1000));
   assert.equal(countNewlines(big), 1000);
   assert.equal(countNewlines(big.subarray(3, 250)), 2);
+});
+
+/** The text of cut pieces put back together, and each piece's size. */
+function uncut(chunks: LineChunk[]): { text: string; sizes: number[] } {
+  const lines = texts(chunks);
+  const sizes = lines.map((l) => Buffer.byteLength(l));
+  return {
+    text: lines.map((l) => (l.endsWith(LINE_CONTINUES) ? l.slice(0, -LINE_CONTINUES.length) : l)).join(""),
+    sizes,
+  };
+}
+
+test("line chunker: 150 MB without a newline is passed on in marked pieces; it never holds more than one", () => {
+  const chunker = new LineChunker();
+  const read = Buffer.alloc(64 * 1024, "x");
+  const chunks: LineChunk[] = [];
+  let maxHeld = 0;
+  let total = 0;
+  for (total = 0; total < 150_000_000; total += read.length) {
+    chunks.push(...chunker.push(read));
+    maxHeld = Math.max(maxHeld, chunker.heldBytes);
+  }
+  chunks.push(...chunker.push(Buffer.from("end\nnext line\n")));
+  const lines = texts(chunks);
+  assert.ok(maxHeld <= MAX_LINE_BYTES, `held at most one piece (${maxHeld} bytes)`);
+  assert.equal(lines[lines.length - 1], "next line");
+  const { text, sizes } = uncut(chunks);
+  assert.ok(Math.max(...sizes) <= MAX_STORED_TEXT_BYTES, "every piece fits the store whole");
+  assert.ok(
+    lines.slice(0, -2).every((l) => l.endsWith(LINE_CONTINUES)),
+    "every piece but the last is marked",
+  );
+  assert.ok(!lines[lines.length - 2].endsWith(LINE_CONTINUES), "the last piece is not");
+  assert.equal(text, `${"x".repeat(total)}endnext line`, "nothing lost");
+});
+
+test("line chunker: a long line is cut between characters, whatever the reads", () => {
+  const line = "é🐕".repeat(30_000); // 180 000 bytes
+  for (const size of [1000, 65_536, 200_000]) {
+    const chunker = new LineChunker();
+    const input = Buffer.from(`${line}\nshort\n`);
+    const chunks: LineChunk[] = [];
+    for (let i = 0; i < input.length; i += size) chunks.push(...chunker.push(input.subarray(i, i + size)));
+    const lines = texts(chunks);
+    assert.equal(lines.length, 4, `reads of ${size}`);
+    assert.ok(
+      lines.every((l) => !l.includes("\uFFFD")),
+      "no character split",
+    );
+    assert.equal(uncut(chunks).text, `${line}short`);
+  }
+});
+
+test("line chunker: a line redrawn with \\r reports its states, at most one per interval, and ends in its final state", async () => {
+  const updates: string[] = [];
+  const chunker = new LineChunker({ onUpdate: (t) => updates.push(t), updateIntervalMs: 50 });
+  for (let i = 1; i <= 1000; i++) assert.deepEqual(chunker.push(Buffer.from(`progress ${i}\r`)), []);
+  assert.deepEqual(updates, ["progress 1"], "the first state at once");
+  await new Promise((r) => setTimeout(r, 120));
+  // The 1000th "\r" is only known not to be a "\r\n" once the next byte comes.
+  assert.deepEqual(updates, ["progress 1", "progress 999"], "then the latest one after the interval");
+  // The interval is over: "progress 1000" goes at once, "progress 1001" waits and is superseded.
+  chunker.push(Buffer.from("progress 1001\rdone"));
+  assert.deepEqual(texts(chunker.push(Buffer.from("\n"))), ["done"]);
+  await new Promise((r) => setTimeout(r, 120));
+  assert.deepEqual(updates, ["progress 1", "progress 999", "progress 1000"], "nothing after the line ended");
+  assert.equal(chunker.heldBytes, 0);
 });

@@ -3,9 +3,12 @@ import { UserError } from "../../common/errors.ts";
 import { isSeverity, type LogEntry, SEVERITIES, type Severity } from "../../logs/entry.ts";
 import { colorsAllowed, formatLine } from "../../logs/format.ts";
 import type { LogQuery } from "../../logs/query.ts";
+import type { LogStoreReader } from "../../logs/store-reader.ts";
 import { addConfigFlags, type ConfigFlags, locate, resolveInstancePath } from "../config-flags.ts";
 import { refuseUnknownProcessId } from "../known-ids.ts";
+import { LiveLines, type StreamedEntry } from "../live-lines.ts";
 import type { ExitCode } from "../main.ts";
+import { StdoutWriter } from "../stdout-writer.ts";
 
 /* `logs` (from the store, works while the instance is down) and `monitor` (live, from /wss).
    Their heavy parts (SQLite, the API client, WebSocket) load only when they run. */
@@ -98,22 +101,41 @@ export function queryFromFlags(flags: LogsFlags): LogQuery {
 // --- output -------------------------------------------------------------------------------------
 
 /** Writes entries to stdout as the console shows them (coloured on a terminal), or as NDJSON. */
-function entryPrinter(json: boolean | undefined): (entries: LogEntry[]) => void {
-  const colors = colorsAllowed(process.stdout);
-  const line = json
-    ? (e: LogEntry) => JSON.stringify(e)
-    : (e: LogEntry) => formatLine(e, { decorate: true, colors });
-  // `pup logs | head` closes the pipe early: that is the reader's choice, not an error.
-  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code === "EPIPE") process.exit(0);
-    throw err;
-  });
-  return (entries) => {
-    for (let i = 0; i < entries.length; i += 1000) {
-      const chunk = entries.slice(i, i + 1000).map(line);
-      process.stdout.write(`${chunk.join("\n")}\n`);
+class EntryPrinter {
+  readonly out = new StdoutWriter();
+  private readonly line: (e: StreamedEntry) => string;
+  /** On a terminal, lines being redrawn (`partial` entries of `monitor`) rewrite one line. */
+  private readonly live: LiveLines | undefined;
+
+  constructor(json: boolean | undefined) {
+    const colors = colorsAllowed(process.stdout);
+    this.line = json ? (e) => JSON.stringify(e) : (e) => formatLine(e, { decorate: true, colors });
+    if (!json && process.stdout.isTTY) {
+      this.live = new LiveLines(this.line, () => process.stdout.columns ?? 80);
     }
-  };
+  }
+
+  /** Resolves when stdout can take more; nothing is written once the reader has gone. */
+  async print(entries: StreamedEntry[]): Promise<void> {
+    if (this.live) {
+      await this.out.write(entries.map((e) => this.live!.render(e)).join(""));
+      return;
+    }
+    for (let i = 0; i < entries.length && !this.out.closed; i += 1000) {
+      await this.out.write(
+        `${entries
+          .slice(i, i + 1000)
+          .map(this.line)
+          .join("\n")}\n`,
+      );
+    }
+  }
+
+  /** Everything written is handed to the OS: the process may exit. */
+  async end(): Promise<void> {
+    if (this.live) await this.out.write(this.live.finish());
+    await this.out.end();
+  }
 }
 
 /** Resolves on Ctrl+C (or SIGTERM), for the commands that run until then. */
@@ -132,40 +154,50 @@ export async function logsCommand(flags: LogsFlags): Promise<number> {
   const { instancePaths } = await import("../../instance/paths.ts");
   const { LogStoreReader } = await import("../../logs/store-reader.ts");
   const reader = new LogStoreReader(instancePaths(configPath).logDatabase);
-  const print = entryPrinter(flags.json);
+  const printer = new EntryPrinter(flags.json);
   try {
     if (query.processId !== undefined) {
       const stored = (id: string) => reader.query({ processId: id, limit: 1 }).length > 0;
       await refuseUnknownProcessId(configPath, query.processId, stored);
     }
-    if (!flags.follow) {
-      print(reader.query(query));
-      return 0;
+    // Page by page, each read in a short transaction: a slow reader of the output never holds
+    // the store, and memory stays bounded whatever -n is.
+    const newest = reader.newest(query);
+    for (const page of newest.pages) {
+      await printer.print(page.map((s) => s.entry));
+      if (printer.out.closed) return 0;
     }
-    const first = reader.snapshot(query);
-    print(first.entries.map((s) => s.entry));
-    let lastId = first.lastId;
-    const stop = interrupted();
-    let stopped = false;
-    void stop.then(() => {
-      stopped = true;
-    });
-    const { start, end, processId, severity } = query;
-    while (!stopped) {
-      await Promise.race([stop, new Promise((r) => setTimeout(r, FOLLOW_POLL_MS))]);
-      if (stopped) break;
-      // A store that was replaced (moved aside as corrupt) starts its ids again.
-      if (reader.lastId() < lastId) lastId = 0;
-      for (;;) {
-        const next = reader.after(lastId, { start, end, processId, severity });
-        if (next.length === 0) break;
-        print(next.map((s) => s.entry));
-        lastId = next[next.length - 1].id;
-      }
-    }
+    if (flags.follow) await follow(reader, query, newest.lastId, printer);
+    await printer.end();
     return 0;
   } finally {
     reader.close();
+  }
+}
+
+/** Prints the entries written after `lastId` as they come, until Ctrl+C or the reader goes. */
+async function follow(
+  reader: LogStoreReader,
+  query: LogQuery,
+  lastId: number,
+  printer: EntryPrinter,
+): Promise<void> {
+  let stopped = false;
+  const stop = interrupted().then(() => {
+    stopped = true;
+  });
+  const { start, end, processId, severity } = query;
+  while (!stopped && !printer.out.closed) {
+    await Promise.race([stop, new Promise((r) => setTimeout(r, FOLLOW_POLL_MS))]);
+    if (stopped) break;
+    // A store that was replaced (moved aside as corrupt, or removed) starts its ids again.
+    if (reader.lastId() < lastId) lastId = 0;
+    for (;;) {
+      const next = reader.after(lastId, { start, end, processId, severity });
+      if (next.length === 0 || printer.out.closed) break;
+      await printer.print(next.map((s) => s.entry));
+      lastId = next[next.length - 1].id;
+    }
   }
 }
 
@@ -183,7 +215,7 @@ export async function monitorCommand(flags: MonitorFlags): Promise<number> {
   const { default: WebSocket } = await import("ws");
   const { path: configPath, config } = loadConfig(locate(flags));
   if (flags.id !== undefined) await refuseUnknownProcessId(configPath, flags.id, () => false);
-  const print = entryPrinter(flags.json);
+  const printer = new EntryPrinter(flags.json);
   const wanted = (e: LogEntry) =>
     (flags.id === undefined || e.processId === flags.id) &&
     (severity === undefined || e.severity === severity);
@@ -216,13 +248,18 @@ export async function monitorCommand(flags: MonitorFlags): Promise<number> {
         connectedOnce = true;
       });
       ws.on("message", (raw) => {
-        let message: { t?: string; d?: LogEntry };
+        let message: { t?: string; d?: StreamedEntry };
         try {
           message = JSON.parse(String(raw));
         } catch {
           return;
         }
-        if (message.t === "log" && message.d && wanted(message.d)) print([message.d]);
+        if (message.t === "log" && message.d && wanted(message.d)) void printer.print([message.d]);
+        // `pup monitor | head`: the reader is gone, and so is the point of going on.
+        if (printer.out.closed) {
+          stopped = true;
+          ws.close();
+        }
       });
       ws.on("error", () => {});
       ws.on("close", () => {
@@ -241,5 +278,6 @@ export async function monitorCommand(flags: MonitorFlags): Promise<number> {
     }
     await Promise.race([stop, new Promise((r) => setTimeout(r, RECONNECT_MS))]);
   }
+  await printer.end();
   return 0;
 }

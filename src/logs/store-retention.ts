@@ -1,0 +1,137 @@
+import type Database from "better-sqlite3";
+
+export interface RetentionOptions {
+  /** Entries older than this are purged; 0 keeps them whatever their age. */
+  retentionHours: number;
+  /** The oldest entries are removed while the stored data is larger than this; 0: no limit. */
+  maxBytes: number;
+  /** Rows deleted per step (a step is one transaction, then the event loop runs); default 5 000. */
+  purgeStep?: number;
+  /** How often old entries are purged; default every 10 minutes. */
+  purgeIntervalMs?: number;
+  now?: () => number;
+}
+
+/** Run a database operation; undefined when it failed (the store reports why). */
+export type Guard = <T>(what: string, op: (db: Database.Database) => T) => T | undefined;
+
+/** Space a row takes beyond its text: its fields and its four index entries, roughly. */
+const ROW_OVERHEAD_BYTES = 100;
+/** A store over its size limit is trimmed to this share of it, so that trimming is not constant. */
+const TRIM_TO = 0.9;
+
+/**
+ * What the log store keeps: entries younger than `retentionHours`, and at most `maxBytes` of
+ * them (the oldest go first). Both are removed in steps of `purgeStep` rows with the event loop
+ * running between them. Space freed inside the file is reused by new entries, so the file stays
+ * about as large as the data it keeps (at most the size limit).
+ */
+export class Retention {
+  private purgeTimer: NodeJS.Timeout | undefined;
+  private purging: Promise<number> | undefined;
+  private trimming: Promise<number> | undefined;
+  private stopped = false;
+  private readonly purgeStep: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly guard: Guard,
+    private readonly options: RetentionOptions,
+    /** Told once that the size limit was reached. */
+    private readonly onLimit: () => void,
+  ) {
+    this.purgeStep = options.purgeStep ?? 5000;
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    if (this.options.retentionHours <= 0) return;
+    void this.purge();
+    this.purgeTimer = setInterval(() => void this.purge(), this.options.purgeIntervalMs ?? 10 * 60_000);
+    this.purgeTimer.unref();
+  }
+
+  stop(): void {
+    // A step already scheduled finds the store closed and ends.
+    this.stopped = true;
+    clearInterval(this.purgeTimer);
+  }
+
+  /** After a commit: trim the store if it is over its size limit (two cheap pragmas). */
+  committed(): void {
+    if (this.options.maxBytes <= 0 || this.trimming) return;
+    const live = this.guard("measure", liveBytes) ?? 0;
+    if (live <= this.options.maxBytes) return;
+    this.onLimit();
+    this.trimming = this.trim().finally(() => {
+      this.trimming = undefined;
+    });
+  }
+
+  /**
+   * Delete entries older than the retention. Resolves with the number of rows deleted (by this
+   * call; 0 when a purge was already running).
+   */
+  purge(): Promise<number> {
+    if (this.purging || this.options.retentionHours <= 0) return Promise.resolve(0);
+    const cutoff = this.now() - this.options.retentionHours * 3_600_000;
+    const sql =
+      "DELETE FROM chunks WHERE id IN (SELECT id FROM chunks WHERE time_stamp < ? ORDER BY time_stamp LIMIT ?)";
+    this.purging = this.steps(
+      () => this.guard("purge", (db) => db.prepare(sql).run(cutoff, this.purgeStep).changes) ?? 0,
+      (deleted) => deleted >= this.purgeStep,
+    ).finally(() => {
+      this.purging = undefined;
+    });
+    return this.purging;
+  }
+
+  /** Delete the oldest rows until the data is back under TRIM_TO of the limit. */
+  private trim(): Promise<number> {
+    const target = this.options.maxBytes * TRIM_TO;
+    return this.steps(
+      () => this.guard("trim", (db) => trimStep(db, liveBytes(db) - target, this.purgeStep)) ?? 0,
+      (deleted) => deleted > 0 && (this.guard("measure", liveBytes) ?? 0) > target,
+    );
+  }
+
+  /** Runs `step` until `again` says no, a turn of the event loop between steps; sums what they deleted. */
+  private steps(step: () => number, again: (deleted: number) => boolean): Promise<number> {
+    let total = 0;
+    return new Promise((resolve) => {
+      const next = () => {
+        if (this.stopped) return resolve(total);
+        const deleted = step();
+        total += deleted;
+        if (again(deleted)) setImmediate(next);
+        else resolve(total);
+      };
+      next();
+    });
+  }
+}
+
+/** Bytes of the file in use (pages not on the free list), including what is still in the WAL. */
+function liveBytes(db: Database.Database): number {
+  const pages = db.pragma("page_count", { simple: true }) as number;
+  const free = db.pragma("freelist_count", { simple: true }) as number;
+  const size = db.pragma("page_size", { simple: true }) as number;
+  return (pages - free) * size;
+}
+
+/** Deletes the oldest rows holding about `excess` bytes, at most `maxRows`; returns how many. */
+function trimStep(db: Database.Database, excess: number, maxRows: number): number {
+  if (excess <= 0) return 0;
+  const rows = db
+    .prepare("SELECT id, octet_length(text) AS bytes FROM chunks ORDER BY id LIMIT ?")
+    .iterate(maxRows) as IterableIterator<{ id: number; bytes: number }>;
+  let last: number | undefined;
+  let freed = 0;
+  for (const row of rows) {
+    last = row.id;
+    freed += row.bytes + ROW_OVERHEAD_BYTES;
+    if (freed >= excess) break;
+  }
+  if (last === undefined) return 0;
+  return db.prepare("DELETE FROM chunks WHERE id <= ?").run(last).changes;
+}
