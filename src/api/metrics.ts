@@ -2,6 +2,7 @@ import type { Registry } from "prom-client";
 import type { BalancerStats } from "../balancer/view.ts";
 import type { Supervisor } from "../core/supervisor.ts";
 import type { ProcessInfo } from "../core/types.ts";
+import type { LoggingHealth } from "../logs/logger.ts";
 import type { LogEntryCount } from "./log-count.ts";
 
 /**
@@ -28,6 +29,7 @@ export class ApiMetrics {
     private readonly logEntries: LogEntryCount,
     private readonly stream: { readonly size: number; readonly unsentBytes: number },
     private readonly balancers: () => BalancerStats[] = () => [],
+    private readonly logging: () => LoggingHealth = () => ({ files: [] }),
   ) {}
 
   countRequest(method: string, route: string, status: number): void {
@@ -48,6 +50,10 @@ export class ApiMetrics {
         requests: () => this.requestCounts.values(),
         logEntries: () => this.logEntries.bySeverity,
         balancers: () => this.balancerStats,
+        logSinks: () => {
+          const { store, files } = this.logging();
+          return store ? [store, ...files] : files;
+        },
       }),
     );
     const registry = await this.registry;

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry } from "prom-client";
 import type { BalancerStats } from "../balancer/view.ts";
 import type { ProcessInfo } from "../core/types.ts";
+import type { SinkHealth } from "../logs/sink-fault.ts";
 
 /** What the metrics are read from, at each scrape. */
 export interface MetricSources {
@@ -14,6 +15,8 @@ export interface MetricSources {
   logEntries(): Iterable<[string, number]>;
   /** The load balancers, as read once for the whole scrape. */
   balancers(): BalancerStats[];
+  /** The log store and log files, each with its health. */
+  logSinks(): SinkHealth[];
 }
 
 /**
@@ -126,7 +129,32 @@ export function createRegistry(sources: MetricSources): Registry {
     },
   });
   balancerMetrics(sources, registers);
+  logSinkMetrics(sources, registers);
   return registry;
+}
+
+/** The log store and each log file: whether it is written, and what it could not keep. */
+function logSinkMetrics(sources: MetricSources, registers: Registry[]): void {
+  new Counter({
+    name: "pup_log_entries_dropped_total",
+    help: "log entries that the log store or a log file could not keep while it failed (disk full…)",
+    labelNames: ["sink", "path"],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of sources.logSinks()) this.inc({ sink: s.sink, path: s.path }, s.dropped);
+    },
+  });
+  new Gauge({
+    name: "pup_log_sink_up",
+    help: "1 while the log store or a log file is written without failure, 0 while it fails",
+    labelNames: ["sink", "path"],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of sources.logSinks()) this.set({ sink: s.sink, path: s.path }, s.ok ? 1 : 0);
+    },
+  });
 }
 
 type BackendStats = BalancerStats["backends"][number];

@@ -131,6 +131,19 @@ const balancer = {
   required: ["process", "port", "strategy", "held", "dropped", "backends"],
 } as const;
 
+const sinkHealth = {
+  type: "object",
+  properties: {
+    sink: { type: "string", enum: ["store", "file"] },
+    path: { type: "string" },
+    ok: { type: "boolean" },
+    error: { type: "string", description: "what fails, while it fails" },
+    since: { ...isoTime, description: "when it started failing" },
+    dropped: { type: "integer", description: "entries it could not keep, since the instance started" },
+  },
+  required: ["sink", "path", "ok", "dropped"],
+} as const;
+
 export const applicationState = {
   type: "object",
   properties: {
@@ -169,6 +182,12 @@ export const applicationState = {
       type: "array",
       items: balancer,
       description: "the load balancers of clusters with a commonPort (absent when there are none)",
+    },
+    logging: {
+      type: "object",
+      description: "the log store (absent when there is none) and the log files, with failures and drops",
+      properties: { store: sinkHealth, files: { type: "array", items: sinkHealth } },
+      required: ["files"],
     },
   },
   required: [

@@ -136,10 +136,11 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const { supervisor, logger } = context;
   const verifier = new TokenVerifier(secret, context.config.api?.revoked ?? [], options.run);
   const balancers = () => balancersOf(context)?.stats() ?? [];
-  const state = () => applicationState(supervisor, context.startedAt, options.port(), balancers());
+  const state = () =>
+    applicationState(supervisor, context.startedAt, options.port(), balancers(), logger.health());
   const guard = new RenderGuard((text) => logger.log("error", "rest", text));
   const stream = new EventStream({ supervisor, logger, state, guard, ...options.streamLimits });
-  const metrics = new ApiMetrics(supervisor, options.logEntries, stream, balancers);
+  const metrics = new ApiMetrics(supervisor, options.logEntries, stream, balancers, () => logger.health());
   const processList = new ProcessListCache(supervisor);
 
   const app = Fastify({

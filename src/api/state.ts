@@ -3,6 +3,7 @@ import os from "node:os";
 import type { BalancerStats } from "../balancer/view.ts";
 import type { Supervisor } from "../core/supervisor.ts";
 import type { ProcessInfo } from "../core/types.ts";
+import type { LoggingHealth } from "../logs/logger.ts";
 import { VERSION } from "../version.ts";
 
 export interface SystemMemory {
@@ -33,6 +34,8 @@ export interface ApplicationState {
   processes: ProcessInfo[];
   /** The load balancers of clusters with a `commonPort` (absent when there are none). */
   balancers?: BalancerStats[];
+  /** How the log store and the log files are doing (a failure, entries dropped). */
+  logging?: LoggingHealth;
 }
 
 const MEMINFO_KEYS: Record<string, keyof SystemMemory> = {
@@ -81,6 +84,7 @@ export function applicationState(
   startedAt: Date,
   port: number,
   balancers: BalancerStats[] = [],
+  logging?: LoggingHealth,
 ): ApplicationState {
   const { rss, heapTotal, heapUsed, external } = process.memoryUsage();
   const state: ApplicationState = {
@@ -98,6 +102,7 @@ export function applicationState(
     runtime: `Node.js ${process.version}`,
     type: "main",
     processes: supervisor.list().map((e) => e.status),
+    logging,
   };
   if (balancers.length > 0) state.balancers = balancers;
   return state;

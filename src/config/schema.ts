@@ -166,6 +166,11 @@ export const globalLoggerSchema = z
       .min(0)
       .optional()
       .describe("hours to keep entries in the log store; 0 disables the store (default 48)"),
+    maxStoreMb: z
+      .number()
+      .min(0)
+      .optional()
+      .describe("size limit of the log store in MiB: beyond it the oldest entries go (default 100; 0: none)"),
     ...rotation,
   })
   .describe("logging of the instance (default: decorated, coloured console lines and a 48-hour log store)");

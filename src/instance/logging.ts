@@ -52,7 +52,6 @@ export function createLogger(config: PupConfig, configDir: string): Logger {
   };
   if (globalRoute.stdout || globalRoute.stderr || routes.size > 0) {
     const rotation = rotationByFile(config, configDir, byId);
-    const reported = new Set<string>();
     logger.addSink(
       new FileSink({
         baseDir: configDir,
@@ -60,12 +59,8 @@ export function createLogger(config: PupConfig, configDir: string): Logger {
         routeFor: (id) => routes.get(id),
         createAppender: (file, onError) =>
           new RotatingFileAppender(file, { onError, ...(rotation.get(file) ?? rotation.get("")!) }),
-        onError: (message) => {
-          // Once per file, and not through the file sinks, which would fail again.
-          if (reported.has(message)) return;
-          reported.add(message);
-          process.stderr.write(`${new Date().toISOString()} [ERROR] [core:logger] ${message}\n`);
-        },
+        // To the other sinks too: a failing file only holds what it is given until it recovers.
+        onError: (message, severity = "error") => logger.log(severity, "logger", message),
       }),
     );
   }

@@ -14,6 +14,13 @@ export interface LogEntry {
 
 export const CORE_PROCESS_ID = "core";
 
+/**
+ * A passing state of a line that a child redraws with "\r" (a progress bar), sent to live
+ * subscribers (`log` events, at most ten a second per stream) and never stored: the line's final
+ * state follows as an ordinary entry, which replaces it.
+ */
+export type LineUpdate = LogEntry & { partial: true };
+
 export function isSeverity(value: unknown): value is Severity {
   return typeof value === "string" && (SEVERITIES as readonly string[]).includes(value);
 }

@@ -1,8 +1,9 @@
 import path from "node:path";
 import { type LogEntry, type LogLines, toEntries } from "./entry.ts";
-import { FileAppender } from "./file-appender.ts";
+import { FileAppender, type FileAppenderOptions } from "./file-appender.ts";
 import { formatLine } from "./format.ts";
 import type { LogSink } from "./sink.ts";
+import type { SinkHealth } from "./sink-fault.ts";
 
 /** Where one scope (the instance, or one process) writes its entries. */
 export interface FileRoute {
@@ -18,9 +19,10 @@ export interface FileSinkOptions {
   global: FileRoute;
   /** Files of one process (by the process's configured id), for its entries only. */
   routeFor: (processId: string) => FileRoute | undefined;
-  onError: (message: string) => void;
+  /** A file's failure and its recovery (severity "info"), once each: see FileAppender. */
+  onError: FileAppenderOptions["onError"];
   /** Makes the appender for a file (rotation plugs in here). */
-  createAppender?: (file: string, onError: (message: string) => void) => FileAppender;
+  createAppender?: (file: string, onError: FileAppenderOptions["onError"]) => FileAppender;
 }
 
 /**
@@ -98,5 +100,10 @@ export class FileSink implements LogSink {
 
   async close(): Promise<void> {
     await Promise.all([...this.appenders.values()].map((a) => a.close()));
+  }
+
+  /** Every file written so far. */
+  health(): SinkHealth[] {
+    return [...this.appenders.values()].map((a) => a.health());
   }
 }

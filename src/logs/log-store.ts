@@ -264,14 +264,18 @@ export class LogStore implements LogSink, LogReader {
   }
 
   async flush(): Promise<void> {
-    await this.replacing;
     this.flushAll();
+    // A store being replaced takes what waits once it is open again.
+    while (this.replacing) {
+      await this.replacing;
+      this.flushAll();
+    }
   }
 
   /** Write out the buffer (one try if the store fails), stop purging and close the database. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.replacing;
+    await this.flush();
     this.flushAll(true);
     this.closed = true;
     clearTimeout(this.retryTimer);

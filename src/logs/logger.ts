@@ -1,10 +1,28 @@
 import { EventEmitter } from "node:events";
-import { CORE_PROCESS_ID, type LogEntry, type LogLines, type Severity, toEntries } from "./entry.ts";
+import {
+  CORE_PROCESS_ID,
+  type LineUpdate,
+  type LogEntry,
+  type LogLines,
+  type Severity,
+  toEntries,
+} from "./entry.ts";
 import type { LogSink } from "./sink.ts";
+import type { SinkHealth } from "./sink-fault.ts";
 
 export interface LoggerEvents {
-  /** Every entry, one at a time: a listener makes the logger build an entry per line of a burst. */
-  log: [LogEntry];
+  /**
+   * Every entry, one at a time: a listener makes the logger build an entry per line of a burst.
+   * Also the passing states of a line being redrawn, marked `partial` (see `update`).
+   */
+  log: [LogEntry | LineUpdate];
+}
+
+/** How the instance's logging is doing: `logging` of `GET /state`. */
+export interface LoggingHealth {
+  /** The log store; absent when there is none (`internalLogHours: 0`, or it could not be opened). */
+  store?: SinkHealth;
+  files: SinkHealth[];
 }
 
 /**
@@ -17,6 +35,16 @@ export class Logger extends EventEmitter<LoggerEvents> {
 
   addSink(sink: LogSink): void {
     this.sinks.push(sink);
+  }
+
+  removeSink(sink: LogSink): void {
+    const i = this.sinks.indexOf(sink);
+    if (i !== -1) this.sinks.splice(i, 1);
+  }
+
+  health(): LoggingHealth {
+    const all = this.sinks.flatMap((s) => s.health?.() ?? []);
+    return { store: all.find((h) => h.sink === "store"), files: all.filter((h) => h.sink === "file") };
   }
 
   /** Record an entry. Returns false when a sink asks its producer to wait for `drained()`. */
@@ -49,6 +77,15 @@ export class Logger extends EventEmitter<LoggerEvents> {
       for (const entry of entries) this.emit("log", entry);
     }
     return ok;
+  }
+
+  /**
+   * The current state of a child's line that is being redrawn with "\r" (a progress bar): for
+   * live subscribers only, as a `log` event marked `partial: true`; nothing is stored. The line's
+   * final state comes later as an ordinary entry.
+   */
+  update(entry: LogEntry): void {
+    if (this.listenerCount("log") > 0) this.emit("log", { ...entry, partial: true });
   }
 
   /** Convenience for the instance's own messages and those about a process. */

@@ -60,7 +60,7 @@ export class SinkFault {
     if (this.error === undefined) return;
     const seconds = Math.round((this.now() - (this.since ?? this.now())) / 1000);
     const lost =
-      this.droppedInFailure > 0 ? `; ${this.droppedInFailure} lines could not be kept meanwhile` : "";
+      this.droppedInFailure > 0 ? `; ${this.droppedInFailure} entries could not be kept meanwhile` : "";
     this.send("info", `the ${this.name} is written again, after ${seconds} s of failure${lost}`);
     this.error = undefined;
     this.since = undefined;

@@ -1,4 +1,5 @@
 import type { LogEntry, LogLines } from "./entry.ts";
+import type { SinkHealth } from "./sink-fault.ts";
 
 /**
  * Where log entries go: the console, files, the log store. `write` returns false when the sink's
@@ -13,4 +14,6 @@ export interface LogSink {
   /** Write out everything accepted so far. */
   flush(): Promise<void>;
   close(): Promise<void>;
+  /** How the files it writes are doing (sinks that write files). */
+  health?(): SinkHealth[];
 }

@@ -17,6 +17,11 @@ export interface OutputHandler {
   lines(stream: OutputStream, bytes: Buffer, count: number): boolean;
   /** Resolves when the consumer can take more lines. */
   drained(): Promise<void>;
+  /**
+   * The current state of a line being redrawn with "\r" (a progress bar), at most ten a second
+   * per stream; the line itself comes later through `lines` in its final state.
+   */
+  update?(stream: OutputStream, text: string): void;
 }
 
 /** A running child: a process (group) or a worker thread. */

@@ -200,15 +200,20 @@ describe("log pipeline of an instance", () => {
     assert.ok(all.some((e) => e.category === "logger" && /cannot open the log store/.test(e.text)));
   });
 
-  test("internalLogHours 0: no store file, entries in memory", async () => {
-    const { instance, dir } = await startInstance({
+  test("internalLogHours 0 disables the store: nothing kept or served, a store of an earlier run removed", async () => {
+    const dir = path.join(root, `i${n + 1}`);
+    const db = path.join(dir, ".pup", "pup.json-data", "logs.db");
+    const earlier = LogStore.open({ file: db, retentionHours: 0, onError: assert.fail });
+    earlier.write({ processId: "hello", severity: "log", category: "stdout", text: "old", timeStamp: 1 });
+    await earlier.close();
+    const { instance } = await startInstance({
       logger: { console: false, internalLogHours: 0 },
-      processes: [{ id: "hello", cmd: "echo in memory", autostart: true }],
+      processes: [{ id: "hello", cmd: "echo not kept", autostart: true }],
     });
     await waitFinished(instance, "hello", 10_000);
-    assert.ok(instance.logReader instanceof MemoryLog);
-    assert.ok(!existsSync(path.join(dir, ".pup", "pup.json-data", "logs.db")));
-    assert.ok((await instance.logReader.query({})).some((e) => e.text === "in memory"));
+    await instance.logger.flush();
+    assert.ok(!existsSync(db), "no store file");
+    assert.deepEqual(await instance.logReader.query({ limit: 10_000 }), [], "no entries served");
   });
 
   test("rotation keeps the configured number of files, and no line is lost from the kept ones", async () => {
