@@ -57,15 +57,28 @@ export class Retention {
     clearInterval(this.purgeTimer);
   }
 
-  /** After a commit: trim the store if it is over its size limit (two cheap pragmas). */
+  /**
+   * After a commit: over the size limit (two cheap pragmas tell), one step of trimming at once,
+   * so that the file grows by at most a commit past the limit, and the rest in the background.
+   */
   committed(): void {
-    if (this.options.maxBytes <= 0 || this.trimming) return;
+    if (this.options.maxBytes <= 0) return;
     const live = this.guard("measure", liveBytes) ?? 0;
     if (live <= this.options.maxBytes) return;
     this.onLimit();
-    this.trimming = this.trim().finally(() => {
+    this.trimStep();
+    this.trimming ??= this.steps(
+      () => this.trimStep(),
+      (deleted) => deleted > 0 && (this.guard("measure", liveBytes) ?? 0) > this.options.maxBytes * TRIM_TO,
+    ).finally(() => {
       this.trimming = undefined;
     });
+  }
+
+  /** Deletes the oldest rows holding what is over TRIM_TO of the limit (at most `purgeStep` rows). */
+  private trimStep(): number {
+    const target = this.options.maxBytes * TRIM_TO;
+    return this.guard("trim", (db) => trimOldest(db, liveBytes(db) - target, this.purgeStep)) ?? 0;
   }
 
   /**
@@ -84,15 +97,6 @@ export class Retention {
       this.purging = undefined;
     });
     return this.purging;
-  }
-
-  /** Delete the oldest rows until the data is back under TRIM_TO of the limit. */
-  private trim(): Promise<number> {
-    const target = this.options.maxBytes * TRIM_TO;
-    return this.steps(
-      () => this.guard("trim", (db) => trimStep(db, liveBytes(db) - target, this.purgeStep)) ?? 0,
-      (deleted) => deleted > 0 && (this.guard("measure", liveBytes) ?? 0) > target,
-    );
   }
 
   /** Runs `step` until `again` says no, a turn of the event loop between steps; sums what they deleted. */
@@ -120,7 +124,7 @@ function liveBytes(db: Database.Database): number {
 }
 
 /** Deletes the oldest rows holding about `excess` bytes, at most `maxRows`; returns how many. */
-function trimStep(db: Database.Database, excess: number, maxRows: number): number {
+function trimOldest(db: Database.Database, excess: number, maxRows: number): number {
   if (excess <= 0) return 0;
   const rows = db
     .prepare("SELECT id, octet_length(text) AS bytes FROM chunks ORDER BY id LIMIT ?")
