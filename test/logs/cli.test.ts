@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import type { LogEntry } from "../../src/logs/entry.ts";
 import { LogStore } from "../../src/logs/log-store.ts";
-import { PupProcess, runPup } from "../helpers/pup-process.ts";
+import { PUP_BIN, PupProcess, runPup } from "../helpers/pup-process.ts";
 import { tempDir, writeJson } from "../helpers/tmp.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -122,6 +123,39 @@ describe("pup logs", () => {
     assert.equal(r.stderr.split("\n").length, 2, "one line");
   });
 
+  test("-n 100000 into a slow pipe: every line is written before pup exits; a reader that leaves ends it quietly", async () => {
+    const p = project({ processes: [{ id: "web", cmd: "true" }] });
+    const store = LogStore.open({ file: p.db, retentionHours: 0, onError: assert.fail });
+    for (let i = 0; i < 100_000; i++) store.write({ ...entries[0], text: `entry ${i}`, timeStamp: T0 + i });
+    await store.close();
+
+    // Through a shell's pipe (a pipe(2), which Node writes to asynchronously; a socket it is given
+    // by a parent Node process it writes to synchronously).
+    const pipeline = (tail: string) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const sh = spawn(
+          "bash",
+          [
+            "-c",
+            `"$NODE" "$PUP" logs --config "$FILE" -n 100000 2>"$FILE.err" | ${tail}; echo "pup exit \${PIPESTATUS[0]}"`,
+          ],
+          { env: { ...process.env, NODE: process.execPath, PUP: PUP_BIN, FILE: p.file, NO_COLOR: "1" } },
+        );
+        started.push({ kill: async () => void sh.kill("SIGKILL") } as PupProcess);
+        let stdout = "";
+        sh.stdout.setEncoding("utf8").on("data", (d: string) => {
+          stdout += d;
+        });
+        sh.on("close", (code) => resolve({ code, stdout, stderr: readFileSync(`${p.file}.err`, "utf8") }));
+      });
+    // The reader starts once pup has filled the pipe and queued the rest (the query takes ~1 s).
+    const slow = await pipeline("(sleep 3; wc -l)");
+    assert.equal(slow.stdout, "100000\npup exit 0\n", slow.stderr);
+    const head = await pipeline("head -n 1 >/dev/null");
+    assert.equal(head.stdout, "pup exit 0\n", "`pup logs | head`: exit 0");
+    assert.equal(head.stderr, "", "nothing said: leaving is the reader's choice");
+  });
+
   test("--follow prints new entries as they are stored, until Ctrl+C", async () => {
     const { file, db } = await storedProject();
     const follower = pup(["logs", "--config", file, "--follow", "-n", "1", "--id", "web"]);
@@ -165,7 +199,7 @@ describe("pup logs", () => {
     run.child.kill("SIGTERM");
     const { code } = await run.exited;
     assert.equal(code, 0, run.output);
-    assert.equal(run.stderr.match(/cannot write log file .*blocked\.log/g)?.length, 1, run.stderr);
+    assert.equal(run.stderr.match(/cannot write to the log file .*blocked\.log/g)?.length, 1, run.stderr);
     assert.match(run.output, /log store .* is corrupt .*moved it to/);
 
     const r = await runPup(["logs", "--config", p.file, "-n", "1000"]);
