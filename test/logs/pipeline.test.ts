@@ -169,6 +169,30 @@ describe("log pipeline of an instance", () => {
     assert.deepEqual(stored, ["before", ...pieces, "after"]);
   });
 
+  test("a progress bar redrawn with \\r is stored, and in the file, as its final state", async () => {
+    const { instance, dir } = await startInstance({
+      logger: { console: false },
+      processes: [{ id: "bar", cmd: "node bar.js", logger: { stdout: "bar.log" } }],
+    });
+    writeFileSync(
+      path.join(dir, "bar.js"),
+      `let i = 0;
+const t = setInterval(() => {
+  process.stdout.write("\\rdownloading " + (i += 10) + "%");
+  if (i === 100) { clearInterval(t); process.stdout.write("\\ndone\\r\\n"); }
+}, 5);`,
+    );
+    instance.supervisor.startProcess("bar");
+    await waitFinished(instance, "bar", 10_000);
+    await instance.logger.flush();
+    const stored = (await instance.logReader.query({ processId: "bar" }))
+      .filter((e) => e.category === "stdout")
+      .map((e) => e.text);
+    assert.deepEqual(stored, ["downloading 100%", "done"]);
+    const file = readFileSync(path.join(dir, "bar.log"), "utf8");
+    assert.match(file, /\ndownloading 100%\ndone\n/);
+  });
+
   test("an unreadable (corrupt) store is replaced; the instance runs and stores; the problem is logged once", async () => {
     const dir = path.join(root, `i${n + 1}`);
     mkdirSync(path.join(dir, ".pup", "pup.json-data"), { recursive: true });
