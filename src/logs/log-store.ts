@@ -50,7 +50,7 @@ export interface LogStoreOptions {
   flushDelayMs?: number;
   /** The least time between two small commits (a trickle of lines); default 500 ms. */
   trickleIntervalMs?: number;
-  /** WAL written that starts a checkpoint; default 4 MiB. */
+  /** WAL not yet copied into the file that starts a checkpoint; default 2 MiB. */
   walCheckpointBytes?: number;
   /** How often old entries are purged; default every 10 minutes. */
   purgeIntervalMs?: number;
@@ -192,6 +192,8 @@ export class LogStore implements LogSink, LogReader {
     this.wal = new WalKeeper(checkpointer, {
       file: this.options.file,
       pageSize: db.pragma("page_size", { simple: true }) as number,
+      measure: () =>
+        this.guard("measure", () => (db.pragma("wal_checkpoint(NOOP)") as CheckpointResult[])[0]),
       checkpointBytes: this.options.walCheckpointBytes,
       onSettled: () => {
         if (this.queue.length > 0 && !this.scheduled) this.schedule();
@@ -342,7 +344,7 @@ export class LogStore implements LogSink, LogReader {
     this.fault.recovered();
     this.lastCommitAt = performance.now();
     this.lastCommitSmall = bytes < SMALL_COMMIT_BYTES;
-    this.wal?.committed(bytes);
+    this.wal?.committed();
     this.retention.committed();
     if (!this.overHighWater()) this.wake();
     return true;

@@ -1,18 +1,20 @@
 import { statSync } from "node:fs";
-import type { Checkpointer, CheckpointMode, CheckpointResult } from "./checkpointer.ts";
+import type { Checkpointer, CheckpointResult } from "./checkpointer.ts";
 import type { SinkReport } from "./sink-fault.ts";
 import { describe, WAL_KEEP_BYTES } from "./store-database.ts";
-
-/** Pages a commit rewrites at least: the last page of the table and of each of its four indexes. */
-const PAGES_PER_COMMIT = 5;
 
 export interface WalKeeperOptions {
   /** The database file (its WAL is `<file>-wal`). */
   file: string;
   pageSize: number;
-  /** WAL written since the last checkpoint that starts the next one; default 4 MiB. */
+  /**
+   * The WAL's frames, and how many of them are already in the database file, read without
+   * copying anything (`PRAGMA wal_checkpoint(NOOP)`, ~10 µs); undefined if it cannot be read.
+   */
+  measure: () => CheckpointResult | undefined;
+  /** WAL not yet copied into the file that starts a checkpoint; default 2 MiB. */
   checkpointBytes?: number;
-  /** WAL not yet checkpointed at which writing waits for the running checkpoint; default 256 MiB. */
+  /** WAL not yet copied at which writing waits for the running checkpoint; default 256 MiB. */
   limitBytes?: number;
   /** After this long without a commit, a WAL file left big (by a burst) is emptied; default 1 s. */
   idleMs?: number;
@@ -23,24 +25,26 @@ export interface WalKeeperOptions {
 
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30_000;
+/** A WAL past WAL_KEEP_BYTES with a few frames left to copy gets a checkpoint at most this often. */
+const CATCH_UP_MS = 1000;
 
 /**
- * Keeps the store's WAL small. Each commit adds to an estimate of the WAL not yet copied into the
- * database file (its text plus the pages every commit rewrites); past `checkpointBytes`, or when
- * the WAL file has grown past twice the size SQLite cuts it back to, a PASSIVE checkpoint runs on
- * the worker. Once one has copied everything, the next commit starts the WAL over and SQLite cuts
- * the file back to WAL_KEEP_BYTES: in steady state the WAL stays within a few MiB. A checkpoint
- * that makes no progress (a reader holds an old snapshot) is retried after a growing delay rather
- * than at once; a failing one is reported once. When the store falls idle with a WAL file left big
- * by a burst, the rest is copied and the file emptied (TRUNCATE, which gives up at once if a
- * reader is using the WAL).
+ * Keeps the store's WAL small. After each commit it reads how much of the WAL is not yet in the
+ * database file: from `checkpointBytes` on, a PASSIVE checkpoint copies it on the worker thread.
+ * Once one has copied everything, the next commit starts the WAL over, and SQLite cuts the file
+ * back to WAL_KEEP_BYTES: in steady state the WAL stays within a few MiB. A WAL that grew past
+ * that size with frames left (commits came while the last checkpoint ran) gets another checkpoint
+ * soon, so that it can start over. A checkpoint that makes no progress (a reader holds an old
+ * snapshot) is retried after a growing delay rather than at once; a failing one is reported once.
+ * When the store falls idle with a WAL file left big by a burst, the rest is copied and the file
+ * emptied (TRUNCATE, which gives up at once if a reader is using the WAL).
  */
 export class WalKeeper {
-  /** Bytes in the WAL not yet copied into the file (an estimate, corrected by each checkpoint). */
+  /** Bytes of WAL not yet copied into the database file, and of the WAL since it started over. */
   private pending = 0;
-  /** Estimated bytes committed since the running checkpoint started. */
-  private sinceStart = 0;
+  private generation = 0;
   private previous: CheckpointResult | undefined;
+  private lastStart = Number.NEGATIVE_INFINITY;
   private attempts = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -54,7 +58,7 @@ export class WalKeeper {
     private readonly checkpointer: Checkpointer,
     private readonly options: WalKeeperOptions,
   ) {
-    this.checkpointBytes = options.checkpointBytes ?? 4 * 1024 * 1024;
+    this.checkpointBytes = options.checkpointBytes ?? 2 * 1024 * 1024;
     this.limitBytes = options.limitBytes ?? 256 * 1024 * 1024;
     this.idleMs = options.idleMs ?? 1000;
   }
@@ -64,62 +68,59 @@ export class WalKeeper {
     return this.pending >= this.limitBytes && this.checkpointer.busy;
   }
 
-  /** After each commit of `bytes` of text. */
-  committed(bytes: number): void {
-    const grown = bytes + PAGES_PER_COMMIT * this.options.pageSize;
-    this.pending += grown;
-    this.sinceStart += grown;
-    if (this.pending >= this.checkpointBytes || this.walFileBytes() > 2 * WAL_KEEP_BYTES)
-      this.start("PASSIVE");
+  /** After each commit. */
+  committed(): void {
+    this.measure();
+    const catchUp =
+      this.generation >= WAL_KEEP_BYTES &&
+      this.pending > 0 &&
+      performance.now() - this.lastStart >= CATCH_UP_MS;
+    if (this.pending >= this.checkpointBytes || catchUp) this.start();
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => this.idle(), this.idleMs);
     this.idleTimer.unref();
   }
 
-  private walFileBytes(): number {
-    try {
-      return statSync(`${this.options.file}-wal`).size;
-    } catch {
-      return 0;
-    }
+  private measure(): void {
+    const wal = this.options.measure();
+    if (!wal || wal.log < 0) return;
+    this.generation = wal.log * this.options.pageSize;
+    this.pending = Math.max(0, wal.log - wal.checkpointed) * this.options.pageSize;
   }
 
-  private start(mode: CheckpointMode): void {
+  private start(then?: () => void): void {
     if (this.closed || this.checkpointer.busy || this.retryTimer) return;
-    this.sinceStart = 0;
-    this.checkpointer.run(mode).then(
-      (result) => this.done(mode, result),
+    this.lastStart = performance.now();
+    this.checkpointer.run("PASSIVE").then(
+      (result) => {
+        this.done(result);
+        then?.();
+      },
       (err) => this.failed(err),
     );
   }
 
-  private done(mode: CheckpointMode, result: CheckpointResult | undefined): void {
+  private done(result: CheckpointResult | undefined): void {
     if (this.closed) return;
     if (this.failure !== undefined) {
       this.options.report("info", `the log store ${this.options.file} is checkpointed again`);
       this.failure = undefined;
     }
-    if (result === undefined) {
-      // No way to checkpoint (a TRUNCATE without the worker): nothing to correct.
-      this.options.onSettled();
-      return;
-    }
-    const left = Math.max(0, result.log - result.checkpointed) * this.options.pageSize;
     const stalled =
-      mode === "PASSIVE" &&
-      left > 0 &&
+      result !== undefined &&
       this.previous !== undefined &&
+      result.checkpointed < result.log &&
       result.checkpointed === this.previous.checkpointed &&
       result.log >= this.previous.log;
-    this.previous = result;
-    this.pending = left + this.sinceStart;
+    if (result) this.previous = result;
+    this.measure();
     this.options.onSettled();
     if (this.pending < this.checkpointBytes) {
       this.attempts = 0;
       return;
     }
     if (stalled) this.retryLater();
-    else this.start("PASSIVE");
+    else this.start();
   }
 
   private failed(err: unknown): void {
@@ -141,9 +142,17 @@ export class WalKeeper {
     const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** this.attempts++);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.start("PASSIVE");
+      this.start();
     }, delay);
     this.retryTimer.unref();
+  }
+
+  private walFileBytes(): number {
+    try {
+      return statSync(`${this.options.file}-wal`).size;
+    } catch {
+      return 0;
+    }
   }
 
   /** No commit for a while: a WAL file left big is copied out and emptied. */
@@ -155,25 +164,16 @@ export class WalKeeper {
       this.idleTimer.unref();
       return;
     }
-    const copied = this.previous !== undefined && this.pending === 0;
-    if (!copied) {
-      this.sinceStart = 0;
-      this.checkpointer.run("PASSIVE").then(
-        (result) => {
-          this.done("PASSIVE", result);
-          if (this.pending === 0 && !this.idleTimer) this.truncate();
-        },
-        (err) => this.failed(err),
-      );
-      return;
-    }
-    this.truncate();
+    this.measure();
+    if (this.pending > 0) this.start(() => this.truncateIfIdle());
+    else this.truncateIfIdle();
   }
 
-  private truncate(): void {
-    this.sinceStart = 0;
+  /** Empties the WAL file if nothing was committed meanwhile and everything is copied. */
+  private truncateIfIdle(): void {
+    if (this.closed || this.idleTimer || this.pending > 0 || this.checkpointer.busy) return;
     this.checkpointer.run("TRUNCATE").then(
-      (result) => this.done("TRUNCATE", result),
+      (result) => this.done(result),
       (err) => this.failed(err),
     );
   }
