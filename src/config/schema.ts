@@ -170,7 +170,7 @@ export const globalLoggerSchema = z
       .number()
       .min(0)
       .optional()
-      .describe("size limit of the log store in MiB: beyond it the oldest entries go (default 100; 0: none)"),
+      .describe("size limit of the log store in MiB: beyond it the oldest entries go (default 512; 0: none)"),
     ...rotation,
   })
   .describe("logging of the instance (default: decorated, coloured console lines and a 48-hour log store)");

@@ -22,7 +22,7 @@ import { WalKeeper } from "./wal-keeper.ts";
 export { MAX_STORED_TEXT_BYTES, storedText } from "./stored-text.ts";
 
 /** Default of `logger.maxStoreMb`: the store's data is kept under this size. */
-export const DEFAULT_MAX_STORE_MB = 100;
+export const DEFAULT_MAX_STORE_MB = 512;
 
 export interface LogStoreOptions {
   /** The database file (created with its folder when missing; mode 0600). */
@@ -344,7 +344,7 @@ export class LogStore implements LogSink, LogReader {
     this.fault.recovered();
     this.lastCommitAt = performance.now();
     this.lastCommitSmall = bytes < SMALL_COMMIT_BYTES;
-    this.wal?.committed();
+    this.wal?.committed(!this.lastCommitSmall);
     this.retention.committed();
     if (!this.overHighWater()) this.wake();
     return true;

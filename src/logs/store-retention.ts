@@ -15,8 +15,6 @@ export interface RetentionOptions {
 /** Run a database operation; undefined when it failed (the store reports why). */
 export type Guard = <T>(what: string, op: (db: Database.Database) => T) => T | undefined;
 
-/** Space a row takes beyond its text: its fields and its four index entries, roughly. */
-const ROW_OVERHEAD_BYTES = 100;
 /** A store over its size limit is trimmed to this share of it, so that trimming is not constant. */
 const TRIM_TO = 0.9;
 
@@ -78,7 +76,12 @@ export class Retention {
   /** Deletes the oldest rows holding what is over TRIM_TO of the limit (at most `purgeStep` rows). */
   private trimStep(): number {
     const target = this.options.maxBytes * TRIM_TO;
-    return this.guard("trim", (db) => trimOldest(db, liveBytes(db) - target, this.purgeStep)) ?? 0;
+    return (
+      this.guard("trim", (db) => {
+        const live = liveBytes(db);
+        return trimOldest(db, live - target, live, this.purgeStep);
+      }) ?? 0
+    );
   }
 
   /**
@@ -123,19 +126,20 @@ function liveBytes(db: Database.Database): number {
   return (pages - free) * size;
 }
 
-/** Deletes the oldest rows holding about `excess` bytes, at most `maxRows`; returns how many. */
-function trimOldest(db: Database.Database, excess: number, maxRows: number): number {
-  if (excess <= 0) return 0;
-  const rows = db
-    .prepare("SELECT id, octet_length(text) AS bytes FROM chunks ORDER BY id LIMIT ?")
-    .iterate(maxRows) as IterableIterator<{ id: number; bytes: number }>;
-  let last: number | undefined;
-  let freed = 0;
-  for (const row of rows) {
-    last = row.id;
-    freed += row.bytes + ROW_OVERHEAD_BYTES;
-    if (freed >= excess) break;
-  }
-  if (last === undefined) return 0;
-  return db.prepare("DELETE FROM chunks WHERE id <= ?").run(last).changes;
+/**
+ * Deletes the oldest rows holding about `excess` of the `live` bytes, at most `maxRows`; returns
+ * how many. Entries are numbered in the order they were written: the share of the numbers is
+ * taken as the share of the bytes (each step measures again), so no text is read.
+ */
+function trimOldest(db: Database.Database, excess: number, live: number, maxRows: number): number {
+  if (excess <= 0 || live <= 0) return 0;
+  const { lo, hi } = db.prepare("SELECT min(id) AS lo, max(id) AS hi FROM chunks").get() as {
+    lo: number | null;
+    hi: number | null;
+  };
+  if (lo === null || hi === null) return 0;
+  const cut = lo + Math.ceil((hi - lo) * Math.min(1, excess / live));
+  return db
+    .prepare("DELETE FROM chunks WHERE id IN (SELECT id FROM chunks WHERE id <= ? ORDER BY id LIMIT ?)")
+    .run(cut, maxRows).changes;
 }

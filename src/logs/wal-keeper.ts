@@ -14,6 +14,8 @@ export interface WalKeeperOptions {
   measure: () => CheckpointResult | undefined;
   /** WAL not yet copied into the file that starts a checkpoint; default 2 MiB. */
   checkpointBytes?: number;
+  /** The same during a burst (big commits): fewer, longer checkpoints; default 64 MiB. */
+  burstCheckpointBytes?: number;
   /** WAL not yet copied at which writing waits for the running checkpoint; default 256 MiB. */
   limitBytes?: number;
   /** After this long without a commit, a WAL file left big (by a burst) is emptied; default 1 s. */
@@ -51,6 +53,9 @@ export class WalKeeper {
   private failure: string | undefined;
   private closed = false;
   private readonly checkpointBytes: number;
+  private readonly burstCheckpointBytes: number;
+  /** Whether the last commit was a big one (a burst is being written). */
+  private burst = false;
   private readonly limitBytes: number;
   private readonly idleMs: number;
 
@@ -59,6 +64,7 @@ export class WalKeeper {
     private readonly options: WalKeeperOptions,
   ) {
     this.checkpointBytes = options.checkpointBytes ?? 2 * 1024 * 1024;
+    this.burstCheckpointBytes = options.burstCheckpointBytes ?? 64 * 1024 * 1024;
     this.limitBytes = options.limitBytes ?? 256 * 1024 * 1024;
     this.idleMs = options.idleMs ?? 1000;
   }
@@ -68,17 +74,27 @@ export class WalKeeper {
     return this.pending >= this.limitBytes && this.checkpointer.busy;
   }
 
-  /** After each commit. */
-  committed(): void {
+  /**
+   * After each commit; `big`: one of a burst. A burst's WAL is copied in bigger steps (each
+   * checkpoint competes with the burst for the disk and a core); once it is over, the small
+   * steps take the WAL back within a few MiB.
+   */
+  committed(big: boolean): void {
+    this.burst = big;
     this.measure();
     const catchUp =
+      !big &&
       this.generation >= WAL_KEEP_BYTES &&
       this.pending > 0 &&
       performance.now() - this.lastStart >= CATCH_UP_MS;
-    if (this.pending >= this.checkpointBytes || catchUp) this.start();
+    if (this.pending >= this.threshold() || catchUp) this.start();
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => this.idle(), this.idleMs);
     this.idleTimer.unref();
+  }
+
+  private threshold(): number {
+    return this.burst ? this.burstCheckpointBytes : this.checkpointBytes;
   }
 
   private measure(): void {
@@ -115,7 +131,7 @@ export class WalKeeper {
     if (result) this.previous = result;
     this.measure();
     this.options.onSettled();
-    if (this.pending < this.checkpointBytes) {
+    if (this.pending < this.threshold()) {
       this.attempts = 0;
       return;
     }
