@@ -322,8 +322,9 @@ export class LogStore implements LogSink, LogReader {
     if (this.queue.length === 0 || this.replacing || this.closed) return false;
     if (!this.db && !this.reconnect()) return false;
     if (fileIdentity(this.options.file) !== this.identity) {
+      // Said each time it happens, not once for the run: each removal is news to whoever reads the logs.
       this.replace(() =>
-        this.report(
+        this.options.onError(
           `the log store ${this.options.file} was removed or replaced while the instance ran; a new one is started in its place`,
           "info",
         ),

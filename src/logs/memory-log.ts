@@ -3,8 +3,8 @@ import { type LogQuery, type LogReader, matches } from "./query.ts";
 import type { LogSink } from "./sink.ts";
 
 /**
- * The newest entries kept in memory, for when the log store is disabled
- * (`internalLogHours: 0`) or not (yet) available: at most `capacity` entries, and text of at most
+ * The newest entries kept in memory, for when the log store is not (yet) available (it could not
+ * be opened, or is being replaced): at most `capacity` entries, and text of at most
  * `maxBytes` beyond the newest item. Lines read together are kept as they came (a burst costs
  * nothing per line) and made into entries only by a query.
  */
