@@ -127,6 +127,36 @@ describe("log store: bounded files", () => {
     assert.deepEqual(errors(), []);
   });
 
+  test("a burst's WAL is copied out and the file emptied once the store falls idle", async () => {
+    const { store, file, errors } = open();
+    const bytes = Buffer.from(`${"x".repeat(99)}\n`.repeat(650));
+    for (let i = 0; i < 300; i++) {
+      const ok = store.writeLines({
+        processId: "a",
+        severity: "log",
+        category: "stdout",
+        timeStamp: Date.now(),
+        bytes,
+        count: 650,
+      });
+      if (!ok) await store.drained();
+    }
+    await store.flush();
+    assert.ok(size(`${file}-wal`) > 16 * MiB, `the burst is in the WAL (${size(`${file}-wal`)} bytes)`);
+    await waitFor(
+      () => size(`${file}-wal`) === 0,
+      `the WAL (${size(`${file}-wal`)} bytes) to be emptied`,
+      15_000,
+    );
+    const reader = new LogStoreReader(file);
+    try {
+      assert.equal(reader.lastId(), 300 * 650, "everything is in the database file");
+    } finally {
+      reader.close();
+    }
+    assert.deepEqual(errors(), []);
+  });
+
   test("the store's data is kept under its size limit, the newest entries kept", async () => {
     const { store, file, reports } = open({ maxBytes: 2 * MiB, batchBytes: 512 * 1024 });
     const text = (i: number) => `${i} ${"z".repeat(2000)}`;
