@@ -170,7 +170,9 @@ export const globalLoggerSchema = z
       .number()
       .min(0)
       .optional()
-      .describe("size limit of the log store in MiB: beyond it the oldest entries go (default 512; 0: none)"),
+      .describe(
+        "size limit of the log store in MiB, beyond which the oldest entries go; 0: no limit (default 512)",
+      ),
     ...rotation,
   })
   .describe("logging of the instance (default: decorated, coloured console lines and a 48-hour log store)");
