@@ -128,7 +128,10 @@ export class FileAppender {
 
   /** Opens the file if needed; at most once a second, makes sure the name still leads to it. */
   private ensureOpen(): void {
-    if (this.fd === undefined) return this.open();
+    if (this.fd === undefined) {
+      this.open();
+      return;
+    }
     const now = this.now();
     if (now - this.checkedAt < CHECK_INTERVAL_MS) return;
     this.checkedAt = now;
