@@ -59,9 +59,10 @@ describe("log files: failures", () => {
       await waitFor(() => read(appLog).includes("after\n"), "the file to be written again", 15_000);
       const expected = ["before", ...Array.from({ length: 200 }, (_, i) => during(i)), "after"];
       assert.deepEqual(read(appLog).split("\n").slice(0, -1), expected, "every line, in order, none split");
-      const reports = read(pupLog).match(/\[core:logger\].*app\.log.*/g) ?? [];
-      assert.equal(reports.length, 2, reports.join("\n"));
-      assert.match(reports[1], /is written again/);
+      const reports = () => read(pupLog).match(/\[core:logger\].*app\.log.*/g) ?? [];
+      await waitFor(() => reports().length >= 2, "the recovery to be reported");
+      assert.equal(reports().length, 2, reports().join("\n"));
+      assert.match(reports()[1], /is written again/);
       assert.equal(logger.health().files.find((f) => f.path === appLog)?.ok, true);
     } finally {
       await logger.close();
