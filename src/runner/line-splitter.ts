@@ -74,34 +74,31 @@ export class LineChunker {
 
   push(chunk: Buffer): LineChunk[] {
     if (chunk.length === 0) return [];
-    if (!this.plain(chunk)) return this.pushSegments(chunk);
+    if (this.pendingCR || this.shown || chunk.indexOf(CR) !== -1) return this.pushSegments(chunk);
     const last = chunk.lastIndexOf(NEWLINE);
     if (last === -1) {
+      if (this.openBytes + chunk.length > this.max) return this.pushSegments(chunk);
       this.open.push(chunk);
       this.openBytes += chunk.length;
       return [];
     }
+    // No line too long: the one begun earlier, those between the first and the last "\n" (at
+    // most as long as that stretch: a 64 KiB read of a burst is checked with two searches), and
+    // the partial one left.
+    const first = this.openBytes > 0 || chunk.length > this.max ? chunk.indexOf(NEWLINE) : 0;
+    if (this.openBytes + first > this.max || last - first > this.max || chunk.length - last - 1 > this.max) {
+      return this.pushSegments(chunk);
+    }
     const out: LineChunk[] = [];
     let from = 0;
     if (this.openBytes > 0) {
-      from = chunk.indexOf(NEWLINE) + 1;
+      from = first + 1;
       out.push(whole(Buffer.concat([...this.open, chunk.subarray(0, from)])));
     }
     if (from <= last) out.push(whole(chunk.subarray(from, last + 1)));
     this.open = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
     this.openBytes = chunk.length - last - 1;
     return out;
-  }
-
-  /**
-   * Whether the chunk takes the fast path: no "\r" in play and no line that can get too long (its
-   * own lines are at most its length; the first one adds to what is held).
-   */
-  private plain(chunk: Buffer): boolean {
-    if (this.pendingCR || this.shown || chunk.length > this.max || chunk.indexOf(CR) !== -1) return false;
-    if (this.openBytes + chunk.length <= this.max) return true;
-    const first = chunk.indexOf(NEWLINE);
-    return first !== -1 && this.openBytes + first <= this.max;
   }
 
   /** The general case, a segment at a time: redraws, "\r\n", lines to cut. */

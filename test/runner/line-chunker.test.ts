@@ -81,6 +81,11 @@ test("line chunker: a read's own lines are passed on without a copy; a line begu
   assert.deepEqual(chunker.push(Buffer.from("x")), []);
   assert.equal(chunker.end()?.bytes.toString(), "six\n");
   assert.equal(chunker.end(), undefined);
+  // A full 64 KiB read of a burst (longer than a line may be) still goes through without a copy.
+  const burst = Buffer.from(`${"y".repeat(99)}\n`.repeat(656)).subarray(0, 65_536);
+  const [lines] = new LineChunker().push(burst);
+  assert.equal(lines.bytes.buffer, burst.buffer, "a view of the 64 KiB read");
+  assert.equal(lines.count, 655);
 });
 
 test("countNewlines", () => {
