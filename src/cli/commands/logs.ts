@@ -153,6 +153,7 @@ export async function logsCommand(flags: LogsFlags): Promise<number> {
   const configPath = resolveInstancePath(flags);
   const { instancePaths } = await import("../../instance/paths.ts");
   const { LogStoreReader } = await import("../../logs/store-reader.ts");
+  await flushRunningInstance(configPath);
   const reader = new LogStoreReader(instancePaths(configPath).logDatabase);
   const printer = new EntryPrinter(flags.json);
   try {
@@ -172,6 +173,22 @@ export async function logsCommand(flags: LogsFlags): Promise<number> {
     return 0;
   } finally {
     reader.close();
+  }
+}
+
+/**
+ * A running instance writes a trickle of lines to its store up to half a second late (fewer,
+ * bigger commits): asked for its newest entry, it writes out what waits first, so that
+ * `pup stop app && pup logs` shows what the stop logged. No instance, or one that does not
+ * answer within a second: what is stored is read as it is.
+ */
+async function flushRunningInstance(configPath: string): Promise<void> {
+  const { localInstance } = await import("../../client/local.ts");
+  try {
+    const { client } = await localInstance(configPath, {}, { timeoutMs: 1000 });
+    await client.logs({ nRows: 1 });
+  } catch {
+    // nothing running here, or not answering: the store alone
   }
 }
 
