@@ -121,6 +121,7 @@ export class Supervisor {
       line: (stream, text) => logger.write({ ...origin(stream), text }),
       lines: (stream, bytes, count) => logger.writeLines({ ...origin(stream), bytes, count }),
       drained: () => logger.drained(),
+      update: (stream, text) => logger.update({ ...origin(stream), text }),
     };
     const log = processLog(logger, def.id);
     const check = def.healthcheck;

@@ -5,13 +5,14 @@ import { type ConfigDiff, diffConfigs } from "../config/diff.ts";
 import { fileLabel, readConfigFile } from "../config/load.ts";
 import type { PupConfig } from "../config/schema.ts";
 import { Supervisor } from "../core/supervisor.ts";
-import type { Logger } from "../logs/logger.ts";
+import { Logger } from "../logs/logger.ts";
+import type { LogSink } from "../logs/sink.ts";
 import { MemoryLog } from "../logs/memory-log.ts";
 import type { LogReader } from "../logs/query.ts";
 import { Reaper } from "../runner/reaper.ts";
 import { VERSION } from "../version.ts";
 import { claimInstance } from "./lock.ts";
-import { createLogger } from "./logging.ts";
+import { outputSettings, outputSinks } from "./logging.ts";
 import { type InstancePaths, instancePaths } from "./paths.ts";
 
 /** What a reload did (or, dry, would do): SPEC §8.6. */
@@ -75,6 +76,8 @@ export class Instance implements InstanceContext {
   private readonly variableProviders: Array<(id: string) => Record<string, string>> = [];
   private releaseLock: (() => void) | undefined;
   private readonly withoutFile: boolean;
+  /** The console and file sinks of the configuration in force (a reload may replace them). */
+  private outputSinks: LogSink[];
   /** Reloads, one after another. */
   private reloading: Promise<unknown> = Promise.resolve();
   private stopping: Promise<void> | undefined;
@@ -89,7 +92,9 @@ export class Instance implements InstanceContext {
     this.withoutFile = options.withoutFile ?? false;
     this.paths = instancePaths(options.configPath);
     this.services = options.services ?? [];
-    this.logger = createLogger(this.config, this.paths.dir);
+    this.logger = new Logger();
+    this.outputSinks = outputSinks(this.logger, this.config, this.paths.dir);
+    for (const sink of this.outputSinks) this.logger.addSink(sink);
     const memory = new MemoryLog();
     this.logger.addSink(memory);
     this.logReader = memory;
@@ -154,7 +159,9 @@ export class Instance implements InstanceContext {
       `reloading (${by}): ${added.length} added, ${removed.length} removed, ${changed.length} changed, ${unchanged.length} unchanged`,
     );
     await this.supervisor.applyConfig({ config: next, added, removed, changed, unchanged, notApplied });
+    const previous = this.config;
     this.config = next;
+    if (outputSettings(previous) !== outputSettings(next)) await this.replaceOutputSinks();
     for (const service of this.started) {
       try {
         await service.reconfigure?.(next, diff);
@@ -166,6 +173,16 @@ export class Instance implements InstanceContext {
       this.logger.log("warn", "reload", `needs a restart of the instance to apply: ${notApplied.join(", ")}`);
     }
     return diff;
+  }
+
+  /** The console and files as the new `logger` settings say: the new sinks first, so no entry falls between. */
+  private async replaceOutputSinks(): Promise<void> {
+    const old = this.outputSinks;
+    this.outputSinks = outputSinks(this.logger, this.config, this.paths.dir);
+    for (const sink of this.outputSinks) this.logger.addSink(sink);
+    for (const sink of old) this.logger.removeSink(sink);
+    await Promise.all(old.map((sink) => sink.flush().then(() => sink.close())));
+    this.logger.log("info", "reload", "logging settings applied");
   }
 
   /** Take the lock, start the services the processes need, the processes, then the other services. */

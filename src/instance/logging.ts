@@ -4,6 +4,7 @@ import { ConsoleSink } from "../logs/console-sink.ts";
 import { type FileRoute, FileSink } from "../logs/file-sink.ts";
 import { colorsAllowed } from "../logs/format.ts";
 import { Logger } from "../logs/logger.ts";
+import type { LogSink } from "../logs/sink.ts";
 import {
   DEFAULT_MAX_FILE_SIZE_MB,
   DEFAULT_MAX_FILES,
@@ -25,12 +26,27 @@ export function processConfigsById(config: PupConfig): Map<string, ProcessConfig
 /** The instance's logger with the console and file sinks of SPEC §2.4. */
 export function createLogger(config: PupConfig, configDir: string): Logger {
   const logger = new Logger();
+  for (const sink of outputSinks(logger, config, configDir)) logger.addSink(sink);
+  return logger;
+}
+
+/** What the console and file sinks depend on: a reload that changes it gets new ones. */
+export function outputSettings(config: PupConfig): string {
+  return JSON.stringify([config.logger ?? {}, config.processes.map((p) => [p.id, p.cluster?.instances, p.logger])]);
+}
+
+/**
+ * The console and file sinks a configuration asks for (not yet added). The log store and the
+ * instance's other sinks are not among them.
+ */
+export function outputSinks(logger: Logger, config: PupConfig, configDir: string): LogSink[] {
+  const sinks: LogSink[] = [];
   const global = config.logger ?? {};
   const byId = processConfigsById(config);
   const decorate = global.decorate ?? true;
 
   if (global.console ?? true) {
-    logger.addSink(
+    sinks.push(
       new ConsoleSink({
         decorate,
         colors: (global.colors ?? true) && colorsAllowed(process.stdout),
@@ -52,7 +68,7 @@ export function createLogger(config: PupConfig, configDir: string): Logger {
   };
   if (globalRoute.stdout || globalRoute.stderr || routes.size > 0) {
     const rotation = rotationByFile(config, configDir, byId);
-    logger.addSink(
+    sinks.push(
       new FileSink({
         baseDir: configDir,
         global: globalRoute,
@@ -64,7 +80,7 @@ export function createLogger(config: PupConfig, configDir: string): Logger {
       }),
     );
   }
-  return logger;
+  return sinks;
 }
 
 /**

@@ -19,7 +19,8 @@ export interface PipeReader {
  * being dropped.
  */
 export function pipeLines(stream: Readable, name: OutputStream, handler: OutputHandler): PipeReader {
-  const chunker = new LineChunker();
+  // A line redrawn with "\r" (a progress bar) is shown as it changes, not only once it ends.
+  const chunker = new LineChunker({ onUpdate: handler.update && ((text) => handler.update!(name, text)) });
   let waiting = false;
   let lastRead = performance.now();
   let finished = false;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
@@ -93,5 +93,28 @@ describe("POST /reload", () => {
     const refused = await api.call("GET", "/state", { token });
     assert.deepEqual([refused.status, refused.body.error], [401, "Revoked token"]);
     await waitFor(async () => (await api.call("GET", "/state")).status === 200, "others still served");
+  });
+
+  test("logging settings apply at once: a log file named by the reload gets the entries that follow", async () => {
+    const file = path.join(api.dir, "all.log");
+    write(
+      config({
+        logger: { console: false, stdout: "all.log", decorateFiles: false },
+        processes: [
+          { id: "a", cmd: "sleep 1000", autostart: true },
+          { id: "b", cmd: "sleep 1001", autostart: true },
+        ],
+      }),
+    );
+    const pid = api.status("a").pid;
+    assert.equal((await api.call("POST", "/reload")).status, 200);
+    await api.call("POST", "/log", {
+      body: { severity: "info", plugin: "test", message: "after the reload" },
+    });
+    await waitFor(
+      () => existsSync(file) && readFileSync(file, "utf8").includes("after the reload"),
+      "the line in the file",
+    );
+    assert.equal(api.status("a").pid, pid, "no process touched");
   });
 });
