@@ -4,13 +4,13 @@ import { ConsoleSink } from "../logs/console-sink.ts";
 import { type FileRoute, FileSink } from "../logs/file-sink.ts";
 import { colorsAllowed } from "../logs/format.ts";
 import { Logger } from "../logs/logger.ts";
-import type { LogSink } from "../logs/sink.ts";
 import {
   DEFAULT_MAX_FILE_SIZE_MB,
   DEFAULT_MAX_FILES,
   RotatingFileAppender,
   type RotationOptions,
 } from "../logs/rotating-file-appender.ts";
+import type { LogSink } from "../logs/sink.ts";
 
 /** Every id that log entries of a configured process carry: its own, or its cluster instances'. */
 export function processConfigsById(config: PupConfig): Map<string, ProcessConfig> {
@@ -32,7 +32,10 @@ export function createLogger(config: PupConfig, configDir: string): Logger {
 
 /** What the console and file sinks depend on: a reload that changes it gets new ones. */
 export function outputSettings(config: PupConfig): string {
-  return JSON.stringify([config.logger ?? {}, config.processes.map((p) => [p.id, p.cluster?.instances, p.logger])]);
+  return JSON.stringify([
+    config.logger ?? {},
+    config.processes.map((p) => [p.id, p.cluster?.instances, p.logger]),
+  ]);
 }
 
 /**

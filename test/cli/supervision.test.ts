@@ -107,7 +107,10 @@ describe("the instance survives what happens around it", () => {
       assert.equal(after.pid, before.pid, "the same instance");
       assert.equal(after.processes[0].pid, before.processes[0].pid, "the process was not restarted");
       assert.equal(after.processes[0].status, 200);
-      assert.match(output, /\[INFO\] \[core:reload\] reloading \(SIGHUP\): 0 added, 0 removed, 0 changed, 1 unchanged/);
+      assert.match(
+        output,
+        /\[INFO\] \[core:reload\] reloading \(SIGHUP\): 0 added, 0 removed, 0 changed, 1 unchanged/,
+      );
       assert.doesNotMatch(output, /terminating/);
       child.kill("SIGTERM");
       assert.equal(await exited(child), 0, output);
