@@ -50,7 +50,21 @@ function applyStatus(member: Backend, status: ProcessInfo): void {
   if (!running) member.balancer.setHealthy(member.index, healthy);
 }
 
+/** Whether two definitions of a cluster need the same balancer (port, instances, strategy). */
+function sameBalancer(a: ProcessConfig, b: ProcessConfig): boolean {
+  const [x, y] = [a.cluster, b.cluster];
+  return (
+    x !== undefined &&
+    y !== undefined &&
+    x.commonPort === y.commonPort &&
+    x.startPort === y.startPort &&
+    x.instances === y.instances &&
+    x.strategy === y.strategy
+  );
+}
+
 interface Cluster {
+  config: ProcessConfig;
   balancer: LoadBalancer;
   /** Backend index by instance id. */
   members: Map<string, number>;
@@ -85,14 +99,24 @@ export class BalancerService implements InstanceService, BalancerView {
     const context = this.context;
     if (!context) return;
     const key = (id: string) => id.toLowerCase();
-    const going = new Set([...diff.removed, ...diff.changed].map(key));
+    const nextById = new Map(config.processes.map((p) => [key(p.id), p]));
+    // A changed cluster whose ports, instances and strategy stay keeps its balancer (the core
+    // replaces its instances one at a time behind it).
+    const kept = new Set(
+      diff.changed.map(key).filter((id) => {
+        const cluster = [...this.clusters].find(([name]) => key(name) === id)?.[1];
+        return cluster !== undefined && sameBalancer(cluster.config, nextById.get(id)!);
+      }),
+    );
+    const going = new Set([...diff.removed, ...diff.changed].map(key).filter((id) => !kept.has(id)));
     for (const [id, cluster] of [...this.clusters]) {
       if (!going.has(key(id))) continue;
       this.clusters.delete(id);
       context.supervisor.setRotation(id, undefined);
       await cluster.balancer.close();
     }
-    const coming = new Set([...diff.added, ...diff.changed].map(key));
+    for (const [id, cluster] of this.clusters) if (kept.has(key(id))) cluster.config = nextById.get(key(id))!;
+    const coming = new Set([...diff.added, ...diff.changed].map(key).filter((id) => !kept.has(id)));
     for (const proc of config.processes) if (coming.has(key(proc.id))) await this.add(context, proc);
     this.index();
   }
@@ -138,7 +162,7 @@ export class BalancerService implements InstanceService, BalancerView {
       `load balancer on port ${commonPort} (${strategy}) -> ports ${startPort}-${last}`,
       proc.id,
     );
-    return { balancer, members: new Map(instances.map((def, i) => [def.id, i])) };
+    return { config: proc, balancer, members: new Map(instances.map((def, i) => [def.id, i])) };
   }
 
   stats(): BalancerStats[] {

@@ -1,7 +1,7 @@
 import { UserError } from "../common/errors.ts";
 import { sleep } from "../common/timers.ts";
 import { tcpProbe } from "../health/probe.ts";
-import type { ManagedProcess } from "./managed-process.ts";
+import type { ManagedProcess, StartResult } from "./managed-process.ts";
 import { ProcessState, stateName } from "./states.ts";
 
 /**
@@ -59,5 +59,45 @@ export async function waitUntilServing(
       throw new RollingRestartError(member.id, `${what} within ${Math.round(timeoutMs / 1000)} s`);
     }
     await sleep(wait);
+  }
+}
+
+/** One step of a roll: instance `index` of a cluster, restarted, or replaced by a new definition. */
+export interface RollStep {
+  index: number;
+  /** The process that serves now. */
+  current: ManagedProcess;
+  /** Its replacement (a reload's new definition); the same process for a restart. */
+  next: ManagedProcess;
+  rotation?: Rotation;
+  /** The port it serves on, when it has one. */
+  port?: number;
+}
+
+/**
+ * Take an instance out of rotation, restart (or replace) it, and put it back once it serves.
+ * The drain and the stop run together: the stop's grace period and terminate timeout are the
+ * open connections' time (an app closes its idle keep-alive connections on SIGTERM, so waiting
+ * for them before it would only wait out the deadline).
+ */
+export async function cycleInstance(step: RollStep): Promise<StartResult> {
+  const { current, next, rotation, index } = step;
+  const def = current.definition;
+  const drained = rotation?.drain(index, (def.terminateGracePeriod + def.terminateTimeout) * 1000);
+  try {
+    let result: StartResult;
+    if (current === next) {
+      result = await current.restart("restart");
+    } else {
+      await current.stop("reload");
+      current.block(true);
+      result = await next.start("reload");
+    }
+    await drained;
+    if (!result.started) throw new RollingRestartError(next.id, `it was not started again (${result.why})`);
+    await waitUntilServing(next, step.port, readyTimeoutMs(next));
+    return result;
+  } finally {
+    rotation?.restore(index);
   }
 }

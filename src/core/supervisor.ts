@@ -15,7 +15,7 @@ import { FileWatcher } from "./file-watcher.ts";
 import { combinedHealth, HealthMonitor, probeFor } from "./health.ts";
 import { ManagedProcess, type StartResult } from "./managed-process.ts";
 import { ResourceSampler } from "./resource-sampler.ts";
-import { RollingRestartError, type Rotation, readyTimeoutMs, waitUntilServing } from "./rolling.ts";
+import { cycleInstance, type Rotation } from "./rolling.ts";
 import { nextRunIso, Schedules } from "./scheduler.ts";
 import { combinedState } from "./states.ts";
 import type { CoreEvents, ProcessEntry, ProcessInfo, Telemetry } from "./types.ts";
@@ -219,14 +219,19 @@ export class Supervisor {
    * ones are created and started by their start policy; the others are not touched.
    */
   async applyConfig(change: ConfigChange): Promise<void> {
-    const { logger } = this.options;
     const key = (id: string) => id.toLowerCase();
-    const gone = new Set([...change.removed, ...change.changed].map(key));
     const old = new Map(this.groups.map((g) => [key(g.id), g]));
-    const wasRunning = new Set(
-      change.changed.filter((id) => old.get(key(id))?.members.some((m) => m.isActive)).map(key),
+    const running = (id: string) => old.get(key(id))?.members.some((m) => m.isActive) ?? false;
+    const nextById = new Map(change.config.processes.map((p) => [key(p.id), p]));
+    // A running cluster behind a load balancer that keeps its ports is replaced one instance at a time.
+    const rolled = new Set(
+      change.changed
+        .filter((id) => running(id) && this.canRoll(old.get(key(id))!, nextById.get(key(id))!))
+        .map(key),
     );
-    await Promise.all(this.groups.filter((g) => gone.has(key(g.id))).map((g) => this.retire(g)));
+    const wasRunning = new Set(change.changed.filter(running).map(key));
+    const gone = [...change.removed, ...change.changed].map(key).filter((id) => !rolled.has(id));
+    await Promise.all(gone.map((id) => this.retire(old.get(id)!)));
     const watcherChanged =
       JSON.stringify(this.options.config.watcher) !== JSON.stringify(change.config.watcher);
     this.options = { ...this.options, config: change.config };
@@ -238,14 +243,15 @@ export class Supervisor {
     const { added, removed, changed, unchanged = [], notApplied = [] } = change;
     this.events.emit("config_reloaded", { added, removed, changed, unchanged, notApplied });
     if (!this.started || this.terminating) return;
+    const rolls: Promise<void>[] = [];
     for (const group of this.groups) {
       if (!fresh.has(key(group.id))) continue;
-      logger.log(
-        "info",
-        "reload",
-        change.added.some((id) => key(id) === key(group.id)) ? "added" : "changed",
-        group.id,
-      );
+      const isNew = change.added.some((id) => key(id) === key(group.id));
+      this.options.logger.log("info", "reload", isNew ? "added" : "changed", group.id);
+      if (rolled.has(key(group.id))) {
+        rolls.push(this.rollInto(old.get(key(group.id))!, group));
+        continue;
+      }
       this.arm(group, "reload");
       if (wasRunning.has(key(group.id)) && !group.config.autostart) {
         for (const m of group.members) void m.start("reload");
@@ -255,6 +261,57 @@ export class Supervisor {
     this.retimeUnchanged(fresh);
     this.startWaiting();
     this.armMemorySampling();
+    await Promise.all(rolls);
+  }
+
+  /** Whether a changed cluster can be replaced one instance at a time: its balancer stays as it is. */
+  private canRoll(old: Group, next: ProcessConfig): boolean {
+    const [a, b] = [old.config.cluster, next.cluster];
+    if (!a || !b || !this.rotations.has(old.id.toLowerCase())) return false;
+    return (
+      a.instances === b.instances &&
+      a.startPort === b.startPort &&
+      a.commonPort === b.commonPort &&
+      a.strategy === b.strategy
+    );
+  }
+
+  /**
+   * A reload of a cluster behind its load balancer: each old instance leaves the rotation and
+   * stops, its new definition starts and returns once it serves, then the next. If one does not
+   * come back, the old instances not yet replaced stay (running the previous definition until
+   * their next restart), so the cluster keeps serving.
+   */
+  private async rollInto(old: Group, fresh: Group): Promise<void> {
+    old.schedules.stopAll();
+    await old.watcher?.stop();
+    this.armSchedules(fresh);
+    this.armWatcher(fresh);
+    const rotation = this.rotations.get(fresh.id.toLowerCase());
+    for (const [index, next] of fresh.members.entries()) {
+      const current = old.members[index];
+      try {
+        await cycleInstance({
+          index,
+          current,
+          next,
+          rotation,
+          port: (next.definition as ChildDefinition).clusterPort,
+        });
+      } catch (err) {
+        this.options.logger.log(
+          "error",
+          "reload",
+          `${(err as Error).message}; the instances after it keep their previous definition`,
+          fresh.id,
+        );
+        for (let rest = index + 1; rest < fresh.members.length; rest++) {
+          fresh.members[rest] = old.members[rest];
+          this.byId.set(old.members[rest].id.toLowerCase(), { group: fresh, member: old.members[rest] });
+        }
+        return;
+      }
+    }
   }
 
   /** New terminate defaults apply at once to the processes a reload did not recreate. */
@@ -517,27 +574,20 @@ export class Supervisor {
   /** One instance of a cluster: out of rotation, restarted, back once it serves again. */
   private async restartInstance(group: Group, index: number): Promise<StartResult> {
     const member = group.members[index];
-    const def = member.definition as ChildDefinition;
-    const rotation = this.rotations.get(group.id.toLowerCase());
     const log = (severity: "info" | "error", text: string) =>
       this.options.logger.log(severity, "cluster", text, group.id);
     log("info", `rolling restart: ${member.id} (${index + 1}/${group.members.length})`);
     try {
-      // Out of rotation first; the stop itself then gives open connections their time (grace
-      // period, SIGTERM, terminate timeout): an app closes its idle keep-alive connections on
-      // SIGTERM, so waiting for them before it would only wait out the deadline.
-      const drained = rotation?.drain(index, (def.terminateGracePeriod + def.terminateTimeout) * 1000);
-      const result = await member.restart("restart");
-      await drained;
-      if (!result.started)
-        throw new RollingRestartError(member.id, `it was not started again (${result.why})`);
-      await waitUntilServing(member, def.clusterPort, readyTimeoutMs(member));
-      return result;
+      return await cycleInstance({
+        index,
+        current: member,
+        next: member,
+        rotation: this.rotations.get(group.id.toLowerCase()),
+        port: (member.definition as ChildDefinition).clusterPort,
+      });
     } catch (err) {
       log("error", (err as Error).message);
       throw err;
-    } finally {
-      rotation?.restore(index);
     }
   }
 

@@ -204,31 +204,32 @@ process.on("SIGTERM", () => {
 });
 `;
 
-/** A cluster of `n` GRACEFUL_SERVER instances behind a balancer, every instance answering. */
-async function gracefulCluster(n: number, name: string) {
+/** The configuration of a cluster of `n` GRACEFUL_SERVER instances on ports from `base`. */
+function gracefulConfig(n: number, base: number, env: Record<string, string> = {}) {
   const script = path.join(dir, "graceful.cjs");
   writeFileSync(script, GRACEFUL_SERVER);
+  return {
+    processes: [
+      {
+        id: "web",
+        cmd: `node ${script}`,
+        autostart: true,
+        env,
+        // Keep-alive connections end only once the instance stops.
+        terminateTimeout: 1,
+        cluster: { instances: n, startPort: base + 1, commonPort: base },
+      },
+    ],
+  };
+}
+
+/** A cluster of `n` GRACEFUL_SERVER instances behind a balancer, every instance answering. */
+async function gracefulCluster(n: number, name: string) {
   const base = await freePorts(n + 1);
-  const config = validateConfig(
-    {
-      processes: [
-        {
-          id: "web",
-          cmd: `node ${script}`,
-          autostart: true,
-          // Also the drain's deadline: keep-alive connections end only once the instance stops.
-          terminateTimeout: 1,
-          cluster: { instances: n, startPort: base + 1, commonPort: base },
-        },
-      ],
-    },
-    "test",
-  );
-  const instance = new Instance({
-    config,
-    configPath: path.join(dir, `${name}.json`),
-    services: defaultServices(),
-  });
+  const configPath = path.join(dir, `${name}.json`);
+  writeFileSync(configPath, JSON.stringify(gracefulConfig(n, base)));
+  const config = validateConfig(gracefulConfig(n, base), "test");
+  const instance = new Instance({ config, configPath, services: defaultServices() });
   instance.logger.on("log", () => {});
   instances.push(instance);
   await instance.start();
@@ -383,4 +384,40 @@ require("node:http").createServer((q, s) => {
   assert.ok(!lines.some((l) => /not healthy/.test(l)), "a start is not reported as a loss of health");
   await instance.supervisor.stopProcess("web-1");
   assert.equal(aboutWeb1().length, 1, "nor is a stop");
+});
+
+test("a reload that changes a cluster behind its balancer replaces it one instance at a time, under load", async () => {
+  const { instance, base, ids } = await gracefulCluster(3, "reloaded");
+  const load = steadyLoad(base, 6);
+  after(() => load.stop());
+  await waitFor(() => ids.every((id) => (load.answers.get(id) ?? 0) > 5), "every instance to serve");
+  const pids = ids.map((id) => instance.supervisor.get(id).status.pid);
+  const order: string[] = [];
+  instance.supervisor.events.on("process_status_changed", ({ old, new: now, status }) => {
+    if (old !== now && (now === ProcessState.STOPPING || now === ProcessState.RUNNING))
+      order.push(`${status.id} ${now}`);
+  });
+  writeFileSync(instance.paths.configPath, JSON.stringify(gracefulConfig(3, base, { RELEASE: "2" })));
+  const result = await instance.reload();
+  assert.deepEqual(
+    order,
+    ["web-1 250", "web-1 200", "web-2 250", "web-2 200", "web-3 250", "web-3 200"],
+    "one instance at a time, each back before the next stops",
+  );
+  assert.deepEqual(result.changed, ["web"]);
+  const servedAfter = new Map(ids.map((id) => [id, load.answers.get(id) ?? 0]));
+  await waitFor(
+    () => ids.every((id) => (load.answers.get(id) ?? 0) > servedAfter.get(id)! + 5),
+    "all to serve",
+  );
+  await load.stop();
+  assert.deepEqual(load.failures, [], "no client saw a failed request");
+  for (const [n, id] of ids.entries()) {
+    const { status, config } = instance.supervisor.get(id);
+    assert.notEqual(status.pid, pids[n], `${id} was replaced`);
+    assert.equal(status.status, ProcessState.RUNNING);
+    assert.deepEqual(config.env, { RELEASE: "2" });
+  }
+  const starts = instance.supervisor.list().length;
+  assert.equal(starts, 4, "the cluster and its three instances, no leftovers");
 });
