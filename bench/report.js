@@ -229,7 +229,7 @@ export function buildReport(r) {
       `${health.n ?? 100} children, HTTP health check each every 1 s: CPU (reference: no checks)`,
       "%",
       { pup: health.probed?.cpu, reference: health.plain?.cpu },
-      { text: "≤ 2 %", check: when(["pup"], (p) => p <= 2) },
+      { text: "≤ 3 %", check: when(["pup"], (p) => p <= 3) },
     ),
   );
   return rows;
