@@ -1,6 +1,6 @@
 import type { WebSocket } from "ws";
 import { after, type Timer } from "../common/timers.ts";
-import type { Supervisor } from "../core/supervisor.ts";
+import type { CoreFacade } from "../core/facade.ts";
 import type { CoreEvents } from "../core/types.ts";
 import type { Logger } from "../logs/logger.ts";
 import type { RenderGuard } from "./render-guard.ts";
@@ -45,7 +45,7 @@ export interface StreamLimits {
 }
 
 export interface EventStreamOptions extends StreamLimits {
-  supervisor: Supervisor;
+  supervisor: CoreFacade;
   logger: Logger;
   /** The state object sent as `init` and, once a second, as `application_state`. */
   state: () => ApplicationState;
@@ -141,16 +141,14 @@ export class EventStream {
     const { supervisor, logger } = this.options;
     if (this.detachIpc.length === 0) {
       const onIpc = (data: CoreEvents["ipc"][0]) => this.deliverIpc(data);
-      supervisor.events.on("ipc", onIpc);
-      this.detachIpc.push(() => supervisor.events.off("ipc", onIpc));
+      this.detachIpc.push(supervisor.subscribe("ipc", onIpc));
       this.heartbeatTimer = setInterval(() => this.heartbeat(), this.options.heartbeatMs ?? 30_000);
       this.heartbeatTimer.unref();
     }
     if (this.full === 0 || this.detachFull.length > 0) return;
     for (const event of FORWARDED) {
       const listener = (data: unknown) => this.broadcast(event, data);
-      supervisor.events.on(event, listener);
-      this.detachFull.push(() => supervisor.events.off(event, listener));
+      this.detachFull.push(supervisor.subscribe(event, listener));
     }
     const onLog = (entry: unknown) => this.broadcast("log", entry);
     logger.on("log", onLog);

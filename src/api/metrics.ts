@@ -1,6 +1,6 @@
 import type { Registry } from "prom-client";
 import type { BalancerStats } from "../balancer/view.ts";
-import type { Supervisor } from "../core/supervisor.ts";
+import type { CoreFacade } from "../core/facade.ts";
 import type { ProcessInfo } from "../core/types.ts";
 import type { LoggingHealth } from "../logs/logger.ts";
 import type { LogEntryCount } from "./log-count.ts";
@@ -25,7 +25,7 @@ export class ApiMetrics {
   private balancerStats: BalancerStats[] = [];
 
   constructor(
-    private readonly supervisor: Supervisor,
+    private readonly supervisor: CoreFacade,
     private readonly logEntries: LogEntryCount,
     private readonly stream: { readonly size: number; readonly unsentBytes: number },
     private readonly balancers: () => BalancerStats[] = () => [],

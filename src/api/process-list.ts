@@ -1,4 +1,4 @@
-import type { Supervisor } from "../core/supervisor.ts";
+import type { CoreFacade } from "../core/facade.ts";
 import type { ProcessEntry } from "../core/types.ts";
 
 /** A serialised body, as Fastify's serializers return it. */
@@ -19,7 +19,7 @@ export class ProcessListCache {
   private body: Body | undefined;
   private revision = -1;
 
-  constructor(private readonly supervisor: Supervisor) {}
+  constructor(private readonly supervisor: CoreFacade) {}
 
   /** The body as `serialize` writes `{data: [entries…]}`, built again only after a change. */
   get(serialize: (payload: { data: ProcessEntry[] }) => Body): Body {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
-import type { Supervisor } from "../core/supervisor.ts";
+import type { CoreFacade } from "../core/facade.ts";
 import type { ProcessEntry, Telemetry } from "../core/types.ts";
 import type { InstanceContext } from "../instance/instance.ts";
 import type { LogEntry, Severity } from "../logs/entry.ts";
@@ -52,7 +52,7 @@ function sendGuarded<T>(reply: FastifyReply, guard: RenderGuard, payload: T, rep
 }
 
 /** The process actions of `POST /processes/{id}/<action>`, each one call of the facade. */
-const ACTIONS: Record<string, { summary: string; run: (s: Supervisor, id: string) => unknown }> = {
+const ACTIONS: Record<string, { summary: string; run: (s: CoreFacade, id: string) => unknown }> = {
   start: {
     summary: "Start a process (already running: nothing to do). 409 if it is blocked.",
     run: (s, id) => s.startProcess(id),
@@ -81,7 +81,7 @@ const unknownProcess = { 404: { ...errorBody, description: "no process with this
 /** Every route of SPEC §5.2; registered at the root and again under /api. */
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { context, state, stream, metrics, processList, guard } = deps;
-  const { supervisor, logger } = context;
+  const { core: supervisor, logger } = context;
 
   app.get(
     "/processes",
@@ -221,7 +221,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       if (target !== IPC_EVERYONE && (target.toLowerCase() === "all" || !supervisor.has(target))) {
         return reply.code(404).send({ error: `unknown target "${target}": a process id, or "*" for all` });
       }
-      supervisor.events.emit("ipc", { sender: request.caller!.consumer, target, event, eventData });
+      supervisor.sendIpc({ sender: request.caller!.consumer, target, event, eventData });
       return { data: null };
     },
   );
@@ -391,7 +391,7 @@ function subscription(caller: Caller): Subscription {
 }
 
 /** The statuses of the processes an id names: all, a cluster with its instances, or one. */
-function named(supervisor: Supervisor, id: string) {
+function named(supervisor: CoreFacade, id: string) {
   const key = id.toLowerCase();
   return supervisor
     .list()

@@ -133,7 +133,7 @@ function prepend<T>(hook: T, existing: T | T[] | undefined): T[] {
  */
 export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { context, secret } = options;
-  const { supervisor, logger } = context;
+  const { core: supervisor, logger } = context;
   const verifier = new TokenVerifier(secret, context.config.api?.revoked ?? [], options.run);
   const balancers = () => balancersOf(context)?.stats() ?? [];
   const state = () =>

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import type { BalancerStats } from "../balancer/view.ts";
-import type { Supervisor } from "../core/supervisor.ts";
+import type { CoreFacade } from "../core/facade.ts";
 import type { ProcessInfo } from "../core/types.ts";
 import type { LoggingHealth } from "../logs/logger.ts";
 import { VERSION } from "../version.ts";
@@ -80,7 +80,7 @@ export function systemMemory(): SystemMemory {
 }
 
 export function applicationState(
-  supervisor: Supervisor,
+  supervisor: CoreFacade,
   startedAt: Date,
   port: number,
   balancers: BalancerStats[] = [],

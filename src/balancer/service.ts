@@ -83,11 +83,11 @@ export class BalancerService implements InstanceService, BalancerView {
   async start(context: InstanceContext): Promise<void> {
     this.context = context;
     for (const proc of context.config.processes) await this.add(context, proc);
-    context.supervisor.events.on("process_status_changed", ({ status }) => {
+    context.core.subscribe("process_status_changed", ({ status }) => {
       const member = this.byInstance.get(status.id);
       if (member) applyStatus(member, status);
     });
-    context.supervisor.events.on("process_health_changed", ({ id, new: health }) => {
+    context.core.subscribe("process_health_changed", ({ id, new: health }) => {
       const member = this.byInstance.get(id);
       if (member) member.balancer.setHealthy(member.index, admitsClients(health));
     });
@@ -112,7 +112,7 @@ export class BalancerService implements InstanceService, BalancerView {
     for (const [id, cluster] of [...this.clusters]) {
       if (!going.has(key(id))) continue;
       this.clusters.delete(id);
-      context.supervisor.setRotation(id, undefined);
+      context.core.setRotation(id, undefined);
       await cluster.balancer.close();
     }
     for (const [id, cluster] of this.clusters) if (kept.has(key(id))) cluster.config = nextById.get(key(id))!;
@@ -126,10 +126,10 @@ export class BalancerService implements InstanceService, BalancerView {
     const cluster = await this.startCluster(context, proc);
     if (!cluster) return;
     this.clusters.set(proc.id, cluster);
-    context.supervisor.setRotation(proc.id, rotationOf(cluster.balancer));
+    context.core.setRotation(proc.id, rotationOf(cluster.balancer));
     this.index();
     for (const [id, index] of cluster.members) {
-      applyStatus({ balancer: cluster.balancer, index }, context.supervisor.get(id).status);
+      applyStatus({ balancer: cluster.balancer, index }, context.core.get(id).status);
     }
   }
 
@@ -170,7 +170,7 @@ export class BalancerService implements InstanceService, BalancerView {
   }
 
   async stop(): Promise<void> {
-    for (const id of this.clusters.keys()) this.context?.supervisor.setRotation(id, undefined);
+    for (const id of this.clusters.keys()) this.context?.core.setRotation(id, undefined);
     await Promise.all([...this.clusters.values()].map((c) => c.balancer.close()));
   }
 }

@@ -610,6 +610,22 @@ export class Supervisor {
     return true;
   }
 
+  /**
+   * Listen to an event of the core; returns what ends the subscription. (The emitter itself is
+   * the core's: adapters subscribe here and report through methods, never emit on it.)
+   */
+  subscribe<E extends keyof CoreEvents>(event: E, listener: (...args: CoreEvents[E]) => void): () => void {
+    this.events.on(event, listener as never);
+    return () => {
+      this.events.off(event, listener as never);
+    };
+  }
+
+  /** An IPC message from `sender` (a token's consumer) to process `target` or to "*" (SPEC §5.2). */
+  sendIpc(message: CoreEvents["ipc"][0]): void {
+    this.events.emit("ipc", message);
+  }
+
   /** Block and stop every process concurrently, and disarm every trigger. */
   terminate(reason = "terminate"): Promise<void> {
     if (!this.terminating) {

@@ -4,6 +4,7 @@ import { makePrivate, PRIVATE_DIR_MODE } from "../common/private-files.ts";
 import { type ConfigDiff, diffConfigs } from "../config/diff.ts";
 import { fileLabel, readConfigFile } from "../config/load.ts";
 import type { PupConfig } from "../config/schema.ts";
+import type { CoreFacade } from "../core/facade.ts";
 import { Supervisor } from "../core/supervisor.ts";
 import { Logger } from "../logs/logger.ts";
 import { MemoryLog } from "../logs/memory-log.ts";
@@ -23,7 +24,8 @@ export interface InstanceContext {
   /** The configuration in force (a reload replaces it). */
   readonly config: PupConfig;
   readonly paths: InstancePaths;
-  readonly supervisor: Supervisor;
+  /** The core, as adapters may use it. */
+  readonly core: CoreFacade;
   readonly logger: Logger;
   readonly startedAt: Date;
   /** Where stored entries are read from (the log store replaces the in-memory default). */
@@ -68,6 +70,9 @@ export class Instance implements InstanceContext {
   readonly paths: InstancePaths;
   readonly logger: Logger;
   readonly supervisor: Supervisor;
+  get core(): CoreFacade {
+    return this.supervisor;
+  }
   readonly startedAt = new Date();
   logReader: LogReader;
   private readonly reaper = new Reaper();
