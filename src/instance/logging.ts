@@ -1,4 +1,5 @@
 import path from "node:path";
+import { idsOf } from "../config/identity.ts";
 import type { ProcessConfig, PupConfig } from "../config/schema.ts";
 import { ConsoleSink } from "../logs/console-sink.ts";
 import { type FileRoute, FileSink } from "../logs/file-sink.ts";
@@ -14,13 +15,7 @@ import type { LogSink } from "../logs/sink.ts";
 
 /** Every id that log entries of a configured process carry: its own, or its cluster instances'. */
 export function processConfigsById(config: PupConfig): Map<string, ProcessConfig> {
-  const byId = new Map<string, ProcessConfig>();
-  for (const proc of config.processes) {
-    byId.set(proc.id, proc);
-    const n = proc.cluster?.instances ?? 0;
-    for (let i = 1; i <= n; i++) byId.set(`${proc.id}-${i}`, proc);
-  }
-  return byId;
+  return new Map([...idsOf(config.processes).values()].map((target) => [target.id, target.process]));
 }
 
 /** The instance's logger with the console and file sinks of SPEC §2.4. */

@@ -2,6 +2,7 @@ import type { ApplicationState } from "../../api/state.ts";
 import { ApiError, ApiUnreachableError, type ProcessAction } from "../../client/client.ts";
 import { type LocalInstance, localInstance, NoInstanceError } from "../../client/local.ts";
 import { UserError } from "../../common/errors.ts";
+import { memberIndex } from "../../config/identity.ts";
 import { stateName } from "../../core/states.ts";
 import type { ProcessInfo } from "../../core/types.ts";
 import { isCommandLineInstance } from "../../instance/command-line.ts";
@@ -209,10 +210,9 @@ function balancerLines(balancers: BalancerStats[], bold: (text: string) => strin
 /** Whether a status is one of a cluster's instances (listed right after its cluster). */
 function isInstance(p: ProcessInfo, all: ProcessInfo[]): boolean {
   if (p.type === "cluster") return false;
-  const cut = p.id.lastIndexOf("-");
-  if (cut < 0) return false;
-  const cluster = p.id.slice(0, cut);
-  return all.some((q) => q.type === "cluster" && q.id === cluster);
+  return all.some(
+    (q) => q.type === "cluster" && memberIndex(q.id, Number.POSITIVE_INFINITY, p.id) !== undefined,
+  );
 }
 
 // --- commands -----------------------------------------------------------------------------------
