@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import https from "node:https";
 import net from "node:net";
+import { signalGroup } from "../runner/process-group.ts";
 
 /** What one probe found: success, or why not (in the user's words, for the log and the event). */
 export type ProbeResult = { ok: true } | { ok: false; error: string };
@@ -149,11 +150,7 @@ export function commandProbe(command: string, cwd: string, env: NodeJS.ProcessEn
       child.stdout?.on("data", keep);
       child.stderr?.on("data", keep);
       const killGroup = () => {
-        try {
-          if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-        } catch {
-          // the group is gone
-        }
+        if (child.pid !== undefined) signalGroup(child.pid, "SIGKILL");
       };
       const timer = setTimeout(() => {
         timedOut = true;

@@ -10,6 +10,7 @@ import {
 } from "node:fs";
 import { InstanceRunningError, UserError } from "../common/errors.ts";
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../common/private-files.ts";
+import { procStat } from "../common/proc-stat.ts";
 import type { InstancePaths } from "./paths.ts";
 
 /**
@@ -20,18 +21,6 @@ interface LockOwner {
   pid: number;
   startTime?: string;
   bootId?: string;
-}
-
-/** Field 3 (state) and field 22 (starttime) of /proc/<pid>/stat; undefined without /proc. */
-function procStat(pid: number): { state: string; startTime: string } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    // The fields after the command name, which may itself hold spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { state: fields[0], startTime: fields[19] };
-  } catch {
-    return undefined;
-  }
 }
 
 let bootIdCache: string | undefined;

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
+import { procStat } from "../common/proc-stat.ts";
 
 /** Send `signal` to every process of group `pgid`. False when the group is gone (or not ours). */
 export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
@@ -26,15 +27,8 @@ export function groupAlive(pgid: number): boolean {
   for (const name of entries) {
     const c = name.charCodeAt(0);
     if (c < 48 || c > 57) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, "latin1");
-    } catch {
-      continue;
-    }
-    // "pid (comm) state ppid pgrp …"; comm may hold anything, so fields start after the last ")".
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ", 3);
-    if (Number(fields[2]) === pgid && fields[0] !== "Z" && fields[0] !== "X") return true;
+    const stat = procStat(name);
+    if (stat?.pgrp === pgid && stat.state !== "Z" && stat.state !== "X") return true;
   }
   return false;
 }
