@@ -5,7 +5,7 @@ import { ApiError, actionMessage } from "../../src/dashboard/ui/api-error.ts";
 import { duration, relative } from "../../src/dashboard/ui/format.ts";
 import { inQuery, LogWindow, logsQuery, matchesText, NO_FILTER } from "../../src/dashboard/ui/log-window.ts";
 import { SampleWindow } from "../../src/dashboard/ui/samples.ts";
-import { rowActions, statusNote } from "../../src/dashboard/ui/status-text.ts";
+import { rowActions, statusNote, withConnections } from "../../src/dashboard/ui/status-text.ts";
 import { allows, identityOf } from "../../src/dashboard/ui/token.ts";
 import type { LogEntry, ProcessStatus } from "../../src/dashboard/ui/types.ts";
 
@@ -147,6 +147,41 @@ describe("what a status says", () => {
     );
     assert.equal(statusNote(status({ status: 300 }), "2026-01-01T02:03:00Z", now), "next run in 2h 3m");
     assert.equal(statusNote(status({ status: 200, connections: 1 }), undefined, now), "1 connection");
+  });
+
+  test("a cluster instance's connections come from its balancer in the state", () => {
+    const processes = [
+      status({ id: "web", type: "cluster" }),
+      status({ id: "web-1" }),
+      status({ id: "web-2" }),
+    ];
+    const state = {
+      pid: 1,
+      version: "x",
+      started: "",
+      updated: "",
+      memory: { rss: 0 },
+      loadAvg: [],
+      processes,
+      balancers: [
+        {
+          process: "web",
+          backends: [
+            { name: "web-1", open: 3 },
+            { name: "web-2", open: 0 },
+          ],
+        },
+      ],
+    };
+    assert.deepEqual(
+      withConnections(state).map((s) => [s.id, s.connections]),
+      [
+        ["web", undefined],
+        ["web-1", 3],
+        ["web-2", 0],
+      ],
+    );
+    assert.equal(withConnections({ ...state, balancers: undefined }), processes);
   });
 
   test("actions follow the state and the block", () => {

@@ -11,6 +11,7 @@ import { ProcessPage } from "./process-page.ts";
 import { ProcessTable } from "./process-table.ts";
 import { INSTANCE_KEY, type Sample, SampleWindow } from "./samples.ts";
 import { nextCronRun } from "./schedule.ts";
+import { withConnections } from "./status-text.ts";
 import { EventStreamClient } from "./stream.ts";
 import { allows, type Identity, identityOf } from "./token.ts";
 import type { InstanceState, LogEntry, ProcessEntry, ProcessStatus, StreamMessage } from "./types.ts";
@@ -165,7 +166,7 @@ class Dashboard {
   private applyState(state: InstanceState): void {
     this.renderInstance(state);
     this.sample(state);
-    if (Array.isArray(state.processes)) this.merge(state.processes);
+    if (Array.isArray(state.processes)) this.merge(withConnections(state));
   }
 
   private sample(state: InstanceState): void {

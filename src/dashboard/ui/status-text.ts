@@ -1,5 +1,5 @@
 import { ACTIVE_STATES, bytes, clock, duration, exitText, percent, relative, stateName } from "./format.ts";
-import type { ProcessStatus } from "./types.ts";
+import type { InstanceState, ProcessStatus } from "./types.ts";
 
 /** What a process's status says, in words: decisions kept apart from the elements that show them. */
 
@@ -45,4 +45,14 @@ export function statusFields(s: ProcessStatus, now: number): Array<[string, stri
     ["updated", at(s.updated)],
   ];
   return fields.filter(([, text]) => text !== "");
+}
+
+/** The state's statuses, each cluster instance with its balancer's open connections. */
+export function withConnections(state: InstanceState): ProcessStatus[] {
+  const open = new Map<string, number>();
+  for (const balancer of state.balancers ?? []) {
+    for (const backend of balancer.backends) open.set(backend.name, backend.open);
+  }
+  if (open.size === 0) return state.processes;
+  return state.processes.map((s) => (open.has(s.id) ? { ...s, connections: open.get(s.id) } : s));
 }

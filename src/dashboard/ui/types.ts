@@ -19,7 +19,7 @@ export interface ProcessStatus {
   health?: "starting" | "healthy" | "unhealthy";
   cpu?: number;
   rss?: number;
-  /** A cluster instance's open connections through the load balancer, when it reports them. */
+  /** A cluster instance's open connections through its load balancer (from the state's `balancers`). */
   connections?: number;
 }
 
@@ -37,6 +37,8 @@ export interface InstanceState {
   loadAvg: number[];
   systemMemory?: { total: number; available: number };
   processes: ProcessStatus[];
+  /** The load balancers of clusters with a commonPort: each instance's connections. */
+  balancers?: Array<{ process: string; backends: Array<{ name: string; open: number }> }>;
 }
 
 export interface LogEntry {
