@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
@@ -30,6 +30,19 @@ describe("POST /reload", () => {
     assert.equal(r.status, 400);
     assert.match(r.body.error, /pup\.json: processes\[0\]\.autostart: /);
     assert.equal(api.status("a").status, 200);
+  });
+
+  test("a file that is gone is a 400 with the reason, and changes nothing", async () => {
+    const file = path.join(api.dir, "pup.json");
+    renameSync(file, `${file}.away`);
+    try {
+      const r = await api.call("POST", "/reload");
+      assert.equal(r.status, 400);
+      assert.match(r.body.error, /pup\.json: cannot read: ENOENT$/);
+      assert.equal(api.status("a").status, 200);
+    } finally {
+      renameSync(`${file}.away`, file);
+    }
   });
 
   test("a dry run reports the difference and applies nothing; the real one applies it", async () => {

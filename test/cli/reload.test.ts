@@ -113,4 +113,24 @@ describe("pup reload", () => {
     assert.equal(now.hup?.status, 200, "the valid configuration keeps running");
     assert.equal(instance.child.exitCode, null, "SIGHUP never stops the instance");
   });
+
+  test("an instance run without a file has nothing to reload: exit 1 with one line, and it runs on", async () => {
+    const dir = path.join(root, "solo");
+    mkdirSync(dir, { recursive: true });
+    const instance = new PupProcess(["run", "--autostart", "--id", "solo", "--", "sleep", "1000"], {
+      cwd: dir,
+    });
+    started.push(instance);
+    await instance.waitForOutput("[solo:starting]", 20_000);
+    const r = await waitFor(async () => {
+      const attempt = await runPup(["reload"], { cwd: dir });
+      return /no running instance/.test(attempt.stderr) ? undefined : attempt;
+    }, "the instance to answer");
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      "pup: this instance runs without a configuration file: there is nothing to reload\n",
+    );
+    assert.equal(instance.child.exitCode, null);
+  });
 });

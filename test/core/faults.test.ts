@@ -133,6 +133,15 @@ describe("processes that cannot start", () => {
     assert.match(h.logText("nocwd"), /working directory does not exist/);
   });
 
+  test("a spawn that throws at once (an argument list too long for exec: E2BIG) is ERRORED; the instance carries on", async () => {
+    const h = harness([{ id: "huge", cmd: `echo ${"x".repeat(4 * 1024 * 1024)}` }]);
+    await h.supervisor.startProcess("huge");
+    await h.waitState("huge", ERRORED);
+    assert.match(h.logText("huge"), /could not start: E2BIG: cannot run echo: spawn E2BIG/);
+    await h.supervisor.startProcess("huge");
+    await h.waitState("huge", ERRORED);
+  });
+
   test("a pidFile that is a folder is reported, and the process runs and stops normally", async () => {
     const pidDir = path.join(dir, "pid-is-a-folder");
     mkdirSync(pidDir);

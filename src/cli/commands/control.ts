@@ -269,9 +269,12 @@ export async function reloadCommand(
   flags: ConfigFlags & { json?: boolean; dryRun?: boolean },
 ): Promise<number> {
   return withInstance(flags, async ({ client, config, configPath }) => {
-    // Checked here first, so that a mistake reads exactly as `pup run` here would print it.
-    const next = await validateConfigFile(configPath);
-    if (next.processes.length === 0) throw new UserError(`${configPath}: processes: nothing to run`);
+    // Checked here first, so that a mistake reads exactly as `pup run` here would print it (an
+    // instance without a file says itself that there is nothing to reload).
+    if (!isCommandLineInstance(configPath)) {
+      const next = await validateConfigFile(configPath);
+      if (next.processes.length === 0) throw new UserError(`${configPath}: processes: nothing to run`);
+    }
     const result = await client.reload({ dryRun: flags.dryRun, timeoutMs: stopTimeoutMs(config) });
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
