@@ -1,31 +1,30 @@
-import net from "node:net";
 import { killGroup, spawnGroup } from "../lib/cleanup.js";
 import { children } from "../lib/context.js";
 import { sleep } from "../lib/procfs.js";
 
-/** A node process answering HTTP 200 on `count` consecutive ports from `base` (the probed servers). */
+/** A node process answering HTTP 200 on `count` ports of the kernel's choice, printed as JSON. */
 const FARM = `
 const http = require("node:http");
-const [base, count] = process.argv.slice(1).map(Number);
-for (let i = 0; i < count; i++) http.createServer((q, s) => s.end("ok")).listen(base + i, "127.0.0.1");
-`;
-
-function canListen(port) {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+const count = Number(process.argv[1]);
+const ports = [];
+for (let i = 0; i < count; i++) {
+  const server = http.createServer((q, s) => s.end("ok")).listen(0, "127.0.0.1", () => {
+    ports.push(server.address().port);
+    if (ports.length === count) process.stdout.write(JSON.stringify(ports) + "\\n");
   });
 }
+`;
 
-async function freeRange(count) {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 30_000 + Math.floor(Math.random() * 20_000);
-    let ok = true;
-    for (let i = 0; i < count && ok; i++) ok = await canListen(base + i);
-    if (ok) return base;
-  }
-  throw new Error(`no ${count} free ports`);
+/** The ports the farm listens on, once it does. */
+function farmPorts(farm) {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    farm.stdout.on("data", (d) => {
+      text += d;
+      if (text.includes("\n")) resolve(JSON.parse(text));
+    });
+    farm.once("exit", () => reject(new Error("the probed servers exited")));
+  });
 }
 
 /**
@@ -35,16 +34,15 @@ async function freeRange(count) {
  */
 export async function health(ctx, { n = 100 } = {}) {
   const windowMs = ctx.quick ? 5000 : 10_000;
-  const base = await freeRange(n);
-  const farm = spawnGroup(process.execPath, ["-e", FARM, String(base), String(n)]);
-  await sleep(1000);
+  const farm = spawnGroup(process.execPath, ["-e", FARM, String(n)], { stdio: ["ignore", "pipe", "ignore"] });
+  const ports = await farmPorts(farm);
   const results = {};
   try {
     for (const probed of [false, true]) {
       const extras = {};
       if (probed) {
         for (let i = 0; i < n; i++) {
-          extras[`c${i + 1}`] = { healthcheck: { http: `http://127.0.0.1:${base + i}/`, intervalMs: 1000 } };
+          extras[`c${i + 1}`] = { healthcheck: { http: `http://127.0.0.1:${ports[i]}/`, intervalMs: 1000 } };
         }
       }
       const key = probed ? "probed" : "plain";

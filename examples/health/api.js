@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import http from "node:http";
 
-const port = Number(process.env.PUP_CLUSTER_PORT ?? process.env.PORT ?? 8100);
+const port = Number(process.env.PORT ?? 8100);
 http
   .createServer((req, res) => {
     if (req.url === "/health") {

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { ProcessState } from "../../src/core/states.ts";
 import { SupervisorHarness } from "../helpers/supervisor.ts";
 import { tempDir } from "../helpers/tmp.ts";
-import { sleep, waitFor } from "../helpers/wait.ts";
+import { groupMembers, sleep, waitFor } from "../helpers/wait.ts";
 
 /**
  * Faults a supervisor must survive without dying or leaking (issue "Supervision that never dies
@@ -37,22 +37,6 @@ function harness(processes: object[], extra: object = {}): SupervisorHarness {
   return h;
 }
 
-/** Live (non-zombie) members of a process group. */
-function members(pgid: number): number[] {
-  const found: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "latin1");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid && fields[0] !== "Z") found.push(Number(name));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
-}
-
 // A leader (sleep) with a group member that ignores SIGTERM and does not hold the output pipe.
 const STUBBORN_MEMBER = `sh -c "( trap '' TERM; exec sleep 1000 >/dev/null 2>&1 ) & exec sleep 1000"`;
 
@@ -62,9 +46,9 @@ describe("whole process groups", () => {
     await h.supervisor.startProcess("g");
     await h.waitRunning("g");
     const pgid = h.status("g").pid!;
-    await waitFor(() => members(pgid).length === 2, "the member to start");
+    await waitFor(() => groupMembers(pgid).length === 2, "the member to start");
     await h.supervisor.stopProcess("g");
-    assert.deepEqual(members(pgid), [], "nothing of the group survives the stop");
+    assert.deepEqual(groupMembers(pgid), [], "nothing of the group survives the stop");
     assert.equal(h.status("g").status, FINISHED);
   });
 
@@ -75,11 +59,11 @@ describe("whole process groups", () => {
       await h.supervisor.restartProcess("r");
       await h.waitRunning("r");
       groups.push(h.status("r").pid!);
-      await waitFor(() => members(groups.at(-1)!).length === 2, "the member to start");
+      await waitFor(() => groupMembers(groups.at(-1)!).length === 2, "the member to start");
     }
-    for (const pgid of groups.slice(0, -1)) assert.deepEqual(members(pgid), [], `group ${pgid} is gone`);
+    for (const pgid of groups.slice(0, -1)) assert.deepEqual(groupMembers(pgid), [], `group ${pgid} is gone`);
     await h.supervisor.stopProcess("r");
-    assert.deepEqual(members(groups.at(-1)!), []);
+    assert.deepEqual(groupMembers(groups.at(-1)!), []);
   });
 
   test("when the leader exits, what is left of its group is ended before the exit counts", async () => {
@@ -89,7 +73,7 @@ describe("whole process groups", () => {
     await h.waitRunning("l");
     const pgid = h.status("l").pid!;
     await h.waitState("l", ERRORED);
-    assert.deepEqual(members(pgid), [], "the member was killed before the process counted as exited");
+    assert.deepEqual(groupMembers(pgid), [], "the member was killed before the process counted as exited");
     assert.equal(h.status("l").code, 3);
     assert.match(h.logText("l"), /ending what is left of its process group/);
   });
@@ -100,7 +84,7 @@ describe("whole process groups", () => {
     await h.waitRunning("f");
     const pgid = h.status("f").pid!;
     await h.waitState("f", FINISHED);
-    assert.deepEqual(members(pgid), []);
+    assert.deepEqual(groupMembers(pgid), []);
     assert.deepEqual(h.lines("f"), ["forked"]);
   });
 });
@@ -197,7 +181,7 @@ describe("the last command wins", () => {
     await h.supervisor.stopProcess("o");
     assert.equal(h.status("o").status, FINISHED);
     h.supervisor.blockProcess("o"); // the next tick would start it again, as it should
-    for (const pgid of mine) assert.deepEqual(members(pgid), [], `group ${pgid} is gone`);
+    for (const pgid of mine) assert.deepEqual(groupMembers(pgid), [], `group ${pgid} is gone`);
   });
 });
 

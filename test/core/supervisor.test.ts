@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { BlockedError, UnknownProcessError } from "../../src/common/errors.ts";
@@ -8,7 +8,7 @@ import { LINE_CONTINUES } from "../../src/logs/stored-text.ts";
 import { MAX_LINE_BYTES } from "../../src/runner/line-splitter.ts";
 import { SupervisorHarness } from "../helpers/supervisor.ts";
 import { tempDir } from "../helpers/tmp.ts";
-import { alive, sleep, waitFor } from "../helpers/wait.ts";
+import { alive, groupMembers, sleep, waitFor } from "../helpers/wait.ts";
 
 const { RUNNING, FINISHED, ERRORED, EXHAUSTED, STARTING } = ProcessState;
 const { dir, cleanup } = tempDir();
@@ -21,22 +21,6 @@ function harness(processes: object[], extra: object = {}): SupervisorHarness {
   const h = new SupervisorHarness({ processes, ...extra } as never, dir);
   harnesses.push(h);
   return h;
-}
-
-/** Pids of every process in a process group, from /proc. */
-function groupMembers(pgid: number): number[] {
-  return readdirSync("/proc")
-    .filter((n) => /^\d+$/.test(n))
-    .filter((n) => {
-      try {
-        const stat = readFileSync(`/proc/${n}/stat`, "latin1");
-        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        return Number(f[2]) === pgid && f[0] !== "Z";
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 describe("restart policies", () => {

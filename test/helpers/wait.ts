@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { procStat } from "../../src/common/proc-stat.ts";
 
 /** Poll `check` until it returns a truthy value or `timeoutMs` passes (then throw with `what`). */
 export async function waitFor<T>(
@@ -31,4 +32,15 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Live (non-zombie) members of a process group, from /proc. */
+export function groupMembers(pgid: number): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      const stat = procStat(name);
+      return stat?.pgrp === pgid && stat.state !== "Z";
+    })
+    .map(Number);
 }
