@@ -3,8 +3,8 @@
 // the pod's own address.
 import http from "node:http";
 
-// PUP_CLUSTER_PORT is each instance's own port (startPort + n), under pup and in a pod alike.
-const port = Number(process.env.PUP_CLUSTER_PORT ?? process.env.PORT ?? 3001);
+// PORT is each instance's own port (startPort + n), under pup and in a pod alike.
+const port = Number(process.env.PORT ?? 3001);
 http
   .createServer((req, res) => {
     if (req.url === "/health") {
