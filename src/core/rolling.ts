@@ -29,7 +29,7 @@ export class RollingRestartError extends UserError {
 }
 
 /** How long an instance may take to be back: 30 s, or what its health check needs when longer. */
-export function readyTimeoutMs(member: ManagedProcess): number {
+function readyTimeoutMs(member: ManagedProcess): number {
   const check = member.definition.healthcheck;
   const health = check ? check.startPeriodMs + (check.retries + 1) * check.intervalMs + check.timeoutMs : 0;
   return Math.max(30_000, health);
@@ -39,7 +39,7 @@ export function readyTimeoutMs(member: ManagedProcess): number {
  * Wait until a restarted instance serves again: RUNNING, its port accepting connections (when it
  * has one), and healthy (when checked). Throws why not, as soon as it is clear.
  */
-export async function waitUntilServing(
+async function waitUntilServing(
   member: ManagedProcess,
   port: number | undefined,
   timeoutMs: number,
