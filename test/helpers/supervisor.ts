@@ -65,7 +65,8 @@ export class SupervisorHarness {
   waitState(id: string, state: number, timeoutMs = 10_000) {
     return waitFor(
       () => this.status(id).status === state,
-      `${id} to be ${state} (is ${this.status(id).status}, pid ${this.status(id).pid})\n${this.logText(id)}\n` +
+      () =>
+        `${id} to be ${state} (is ${this.status(id).status}, pid ${this.status(id).pid})\n${this.logText(id)}\n` +
         `state changes: ${JSON.stringify(this.changes.filter((c) => c.id === id))}`,
       timeoutMs,
     );

@@ -4,7 +4,8 @@ import { procStat } from "../../src/common/proc-stat.ts";
 /** Poll `check` until it returns a truthy value or `timeoutMs` passes (then throw with `what`). */
 export async function waitFor<T>(
   check: () => T | Promise<T>,
-  what: string,
+  /** What was awaited, for the error; a function is asked only then (its state at the timeout). */
+  what: string | (() => string),
   timeoutMs = 10_000,
   everyMs = 20,
 ): Promise<NonNullable<T>> {
@@ -12,7 +13,10 @@ export async function waitFor<T>(
   for (;;) {
     const value = await check();
     if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === "string" ? what : what()}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
