@@ -428,28 +428,33 @@ export const configSchema = z
         `seconds to wait for a process to exit by itself before SIGTERM, for every process (default ${DEFAULT_TERMINATE_GRACE_PERIOD})`,
       ),
   })
-  .superRefine((value, ctx) => {
-    for (const clash of idClashes(value.processes)) {
-      const own = value.processes[clash.index];
-      const what =
-        clash.id === own.id ? `duplicate process id "${clash.id}"` : `cluster instance id "${clash.id}"`;
-      ctx.addIssue({
-        code: "custom",
-        path: ["processes", clash.index, "id"],
-        message: `${what}: ${clash.with} has it already (ids are case-insensitive)`,
-      });
-    }
-    for (const problem of dependencyProblems(value.processes)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["processes", problem.index, "dependsOn"],
-        message:
-          problem.kind === "unknown"
-            ? `"${problem.id}" depends on unknown process "${problem.dependency}"`
-            : `dependency cycle: ${problem.path.join(" -> ")}`,
-      });
-    }
-  })
+  .superRefine(
+    (value, ctx) => {
+      for (const clash of idClashes(value.processes)) {
+        const own = value.processes[clash.index];
+        const what =
+          clash.id === own.id ? `duplicate process id "${clash.id}"` : `cluster instance id "${clash.id}"`;
+        ctx.addIssue({
+          code: "custom",
+          path: ["processes", clash.index, "id"],
+          message: `${what}: ${clash.with} has it already (ids are case-insensitive)`,
+        });
+      }
+      for (const problem of dependencyProblems(value.processes)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["processes", problem.index, "dependsOn"],
+          message:
+            problem.kind === "unknown"
+              ? `"${problem.id}" depends on unknown process "${problem.dependency}"`
+              : `dependency cycle: ${problem.path.join(" -> ")}`,
+        });
+      }
+    },
+    // Only once everything else is valid: ids are enumerated per cluster instance, so an
+    // out-of-range `instances` (2^53) must never reach this check.
+    { when: (payload) => payload.issues.length === 0 },
+  )
   .describe("pup configuration");
 
 export type PupConfig = z.output<typeof configSchema>;

@@ -386,6 +386,13 @@ test("extremes: very deep nesting, very long keys and values", () => {
       check(`{"processes": [${open.repeat(depth)}`);
     }
   }
+  // Found by this fuzz: an out-of-range instance count reached the id-clash check, which names
+  // every instance (2^53 of them) and ran out of memory.
+  for (const instances of [2 ** 53, 1e308, 65536]) {
+    const text = JSON.stringify({ processes: [{ id: "a", cmd: "x", cluster: { instances } }] });
+    assert.equal(check(text), "rejected");
+    assert.throws(() => parseConfig(text, LABEL), /processes\[0\]\.cluster\.instances: /);
+  }
   const long = "x".repeat(100_000);
   for (const [key, value] of [
     [long, 1],

@@ -393,7 +393,9 @@ describe("workers and resources", () => {
     await sleep(700);
     h.supervisor.sampleUsage();
     const status = h.status("busy");
-    assert.ok((status.cpu ?? 0) > 30, `cpu ${status.cpu}`);
+    // A spinning child is near 100% on a quiet machine; the bar is low so that a loaded CI
+    // machine (other test files spinning too) still passes, yet an idle reading (0) fails.
+    assert.ok((status.cpu ?? 0) > 5, `cpu ${status.cpu}`);
     assert.ok((status.rss ?? 0) > 40 * 1024 * 1024, `rss ${status.rss} covers two node processes`);
     await h.supervisor.stopProcess("busy");
     assert.equal(h.status("busy").cpu, undefined, "no usage once stopped");
@@ -411,7 +413,7 @@ describe("workers and resources", () => {
     await sleep(500);
     const before = h.supervisor.revision;
     const first = h.status("spin");
-    assert.ok((first.cpu ?? 0) > 30, `first look: cpu ${first.cpu} over the process's lifetime`);
+    assert.ok((first.cpu ?? 0) > 5, `first look: cpu ${first.cpu} over the process's lifetime`);
     assert.ok((first.rss ?? 0) > 10 * 1024 * 1024, `rss ${first.rss}`);
     assert.ok(h.supervisor.revision > before, "a sample moves the revision");
     const sampled = h.supervisor.revision;
