@@ -12,7 +12,7 @@ import { validateConfig } from "../../src/config/load.ts";
 import { ProcessState } from "../../src/core/states.ts";
 import { Instance } from "../../src/instance/instance.ts";
 import { defaultServices } from "../../src/instance/services.ts";
-import { steadyLoad } from "../helpers/http-load.ts";
+import { get, steadyLoad } from "../helpers/http-load.ts";
 import { freePorts } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { alive, waitFor } from "../helpers/wait.ts";
@@ -24,16 +24,15 @@ after(async () => {
   cleanup();
 });
 
-function get(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: "127.0.0.1", port, path: "/", agent: false }, (res) => {
-        let body = "";
-        res.on("data", (d) => (body += d));
-        res.on("end", () => resolve(body));
-      })
-      .on("error", reject);
-  });
+/** Once every instance has served more under `load`, stops it: no client may have seen a failure. */
+async function assertServedThroughout(load: ReturnType<typeof steadyLoad>, ids: string[]): Promise<void> {
+  const servedBefore = new Map(ids.map((id) => [id, load.answers.get(id) ?? 0]));
+  await waitFor(
+    () => ids.every((id) => (load.answers.get(id) ?? 0) > servedBefore.get(id)! + 5),
+    "all to serve",
+  );
+  await load.stop();
+  assert.deepEqual(load.failures, [], "no client saw a failed request");
 }
 
 async function startCluster(strategy: string) {
@@ -248,13 +247,7 @@ test("a rolling restart under steady load (keep-alive and not): no client sees a
   // The core's rolling restart drains each instance from this balancer (SPEC §8.5).
   const results = await instance.supervisor.restartProcess("web");
   assert.deepEqual(results, [{ started: true }, { started: true }, { started: true }]);
-  const servedAfter = new Map(ids.map((id) => [id, load.answers.get(id) ?? 0]));
-  await waitFor(
-    () => ids.every((id) => (load.answers.get(id) ?? 0) > servedAfter.get(id)! + 5),
-    "all to serve",
-  );
-  await load.stop();
-  assert.deepEqual(load.failures, [], "no client saw a failed request");
+  await assertServedThroughout(load, ids);
   assert.ok(
     ids.every((id, n) => instance.supervisor.get(id).status.pid !== pids[n]),
     "every instance was restarted",
@@ -405,13 +398,7 @@ test("a reload that changes a cluster behind its balancer replaces it one instan
     "one instance at a time, each back before the next stops",
   );
   assert.deepEqual(result.changed, ["web"]);
-  const servedAfter = new Map(ids.map((id) => [id, load.answers.get(id) ?? 0]));
-  await waitFor(
-    () => ids.every((id) => (load.answers.get(id) ?? 0) > servedAfter.get(id)! + 5),
-    "all to serve",
-  );
-  await load.stop();
-  assert.deepEqual(load.failures, [], "no client saw a failed request");
+  await assertServedThroughout(load, ids);
   for (const [n, id] of ids.entries()) {
     const { status, config } = instance.supervisor.get(id);
     assert.notEqual(status.pid, pids[n], `${id} was replaced`);

@@ -8,7 +8,7 @@ import type { ApplicationState } from "../../src/api/state.ts";
 import { formatStatus } from "../../src/cli/commands/control.ts";
 import { ProcessState } from "../../src/core/states.ts";
 import { PupProcess, ROOT, runPup } from "../helpers/pup-process.ts";
-import { tempDir, writeJson } from "../helpers/tmp.ts";
+import { projects, tempDir } from "../helpers/tmp.ts";
 import { alive, waitFor } from "../helpers/wait.ts";
 
 const { dir: root, cleanup } = tempDir("pup-cli-control-");
@@ -18,12 +18,7 @@ after(async () => {
   cleanup();
 });
 
-let n = 0;
-function project(config: object): { dir: string; file: string } {
-  const dir = path.join(root, `p${++n}`);
-  mkdirSync(dir, { recursive: true });
-  return { dir, file: writeJson(path.join(dir, "pup.json"), config) };
-}
+const project = projects(root);
 
 async function stateOf(file: string): Promise<ApplicationState> {
   const r = await runPup(["status", "--json", "--config", file]);

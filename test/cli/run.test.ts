@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { PupProcess, runPup } from "../helpers/pup-process.ts";
-import { tempDir, writeJson } from "../helpers/tmp.ts";
+import { projects, tempDir } from "../helpers/tmp.ts";
 import { alive, waitFor } from "../helpers/wait.ts";
 
 const { dir: root, cleanup } = tempDir();
@@ -25,12 +25,7 @@ function pup(args: string[], cwd?: string): PupProcess {
   started.push(p);
   return p;
 }
-let n = 0;
-function project(config: object): { dir: string; file: string } {
-  const dir = path.join(root, `p${++n}`);
-  mkdirSync(dir, { recursive: true });
-  return { dir, file: writeJson(path.join(dir, "pup.json"), config) };
-}
+const project = projects(root);
 /** Pids a child wrote to a file, one per line. */
 async function pidsIn(file: string, count: number): Promise<number[]> {
   return waitFor(() => {

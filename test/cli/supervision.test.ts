@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { PUP_BIN, PupProcess, runPup } from "../helpers/pup-process.ts";
-import { tempDir, writeJson } from "../helpers/tmp.ts";
+import { projects, tempDir } from "../helpers/tmp.ts";
 import { sleep, waitFor } from "../helpers/wait.ts";
 
 /** Whether a user who is neither the owner nor in the group can read `file` (every folder above it searchable). */
@@ -30,12 +30,7 @@ after(async () => {
   cleanup();
 });
 
-let n = 0;
-function project(config: object): { dir: string; file: string } {
-  const dir = path.join(root, `p${++n}`);
-  mkdirSync(dir, { recursive: true });
-  return { dir, file: writeJson(path.join(dir, "pup.json"), config) };
-}
+const project = projects(root);
 
 function pup(args: string[]): PupProcess {
   const p = new PupProcess(args);

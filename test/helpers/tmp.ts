@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -11,4 +11,14 @@ export function tempDir(prefix = "pup-test-"): { dir: string; cleanup: () => voi
 export function writeJson(file: string, value: unknown): string {
   writeFileSync(file, JSON.stringify(value, null, 2));
   return file;
+}
+
+/** Makes numbered project folders p1, p2, … under `root`, each with `config` as its pup.json. */
+export function projects(root: string): (config: object) => { dir: string; file: string } {
+  let n = 0;
+  return (config) => {
+    const dir = path.join(root, `p${++n}`);
+    mkdirSync(dir, { recursive: true });
+    return { dir, file: writeJson(path.join(dir, "pup.json"), config) };
+  };
 }

@@ -105,10 +105,9 @@ test("install writes the file and reports a failing service manager in one line;
   mkdirSync(home, { recursive: true });
   const env = { PATH: path.join(dir, "no-systemctl-here") + ":/usr/bin:/bin" };
   const unitPath = path.join(home, ".config/systemd/user/svc-test.service");
-  const install = await runPup(
-    ["enable-service", "--no-system", "--manager", "systemd", "--home", home, "--config", config],
-    { env: { ...env } },
-  );
+  const userService = (command: string, options?: Parameters<typeof runPup>[1]) =>
+    runPup([command, "--no-system", "--manager", "systemd", "--home", home, "--config", config], options);
+  const install = await userService("enable-service", { env: { ...env } });
   if (install.code === 0) {
     // A machine with a running user systemd: the service really was installed.
     assert.ok(existsSync(unitPath));
@@ -119,40 +118,13 @@ test("install writes the file and reports a failing service manager in one line;
     );
     assert.match(readFileSync(unitPath, "utf8"), /ExecStart=/);
   }
-  const again = await runPup([
-    "enable-service",
-    "--no-system",
-    "--manager",
-    "systemd",
-    "--home",
-    home,
-    "--config",
-    config,
-  ]);
+  const again = await userService("enable-service");
   assert.equal(again.code, 1);
   assert.match(again.stderr, /already exists; run "pup disable-service" first/);
-  const disable = await runPup([
-    "disable-service",
-    "--no-system",
-    "--manager",
-    "systemd",
-    "--home",
-    home,
-    "--config",
-    config,
-  ]);
+  const disable = await userService("disable-service");
   assert.equal(disable.code, 0, disable.stderr);
   assert.ok(!existsSync(unitPath));
-  const missing = await runPup([
-    "disable-service",
-    "--no-system",
-    "--manager",
-    "systemd",
-    "--home",
-    home,
-    "--config",
-    config,
-  ]);
+  const missing = await userService("disable-service");
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /no service file at/);
 });
