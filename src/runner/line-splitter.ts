@@ -82,11 +82,14 @@ export class LineChunker {
       this.openBytes += chunk.length;
       return [];
     }
-    // No line too long: the one begun earlier, those between the first and the last "\n" (at
-    // most as long as that stretch: a 64 KiB read of a burst is checked with two searches), and
-    // the partial one left.
+    // No line too long: the one begun earlier, those between the first and the last "\n" (only
+    // a stretch longer than a line may be is searched for one), and the partial one left.
     const first = this.openBytes > 0 || chunk.length > this.max ? chunk.indexOf(NEWLINE) : 0;
-    if (this.openBytes + first > this.max || last - first > this.max || chunk.length - last - 1 > this.max) {
+    if (
+      this.openBytes + first > this.max ||
+      chunk.length - last - 1 > this.max ||
+      (last - first > this.max && hasLongLine(chunk, first, last, this.max))
+    ) {
       return this.pushSegments(chunk);
     }
     const out: LineChunk[] = [];
@@ -183,6 +186,16 @@ export class LineChunker {
     if (this.openBytes === 0 && !this.shown) return undefined;
     return joined([this.endLine()]);
   }
+}
+
+/** Whether two consecutive "\n" between `from` and `to` (both "\n") are more than `max` bytes apart. */
+function hasLongLine(buf: Buffer, from: number, to: number, max: number): boolean {
+  for (let i = from; i < to; ) {
+    const next = buf.indexOf(NEWLINE, i + 1);
+    if (next - i > max) return true;
+    i = next;
+  }
+  return false;
 }
 
 /** Where to cut `bytes` at most `max` bytes in: not inside a UTF-8 character. */

@@ -86,6 +86,11 @@ test("line chunker: a read's own lines are passed on without a copy; a line begu
   const [lines] = new LineChunker().push(burst);
   assert.equal(lines.bytes.buffer, burst.buffer, "a view of the 64 KiB read");
   assert.equal(lines.count, 655);
+  // So does one of short lines, whose first and last "\n" lie further apart than a line may be long.
+  const short = Buffer.from("1234567\n".repeat(8192));
+  const [view] = new LineChunker().push(short);
+  assert.equal(view.bytes.buffer, short.buffer, "a view of a 64 KiB read of 8-byte lines");
+  assert.equal(view.count, 8192);
 });
 
 test("countNewlines", () => {
