@@ -78,6 +78,8 @@ export class Supervisor {
   private readonly waiting = new Set<Group>();
   /** The load balancers of clusters with a commonPort, by cluster id in lower case. */
   private readonly rotations = new Map<string, Rotation>();
+  /** Old instances a reload roll is stopping, no longer listed (see rollInto). */
+  private readonly leaving = new Set<ManagedProcess>();
   private terminating: Promise<void> | undefined;
   /** The instance's environment, copied once: reading process.env costs a call per variable. */
   private readonly baseEnvironment: NodeJS.ProcessEnv;
@@ -236,9 +238,18 @@ export class Supervisor {
       JSON.stringify(this.options.config.watcher) !== JSON.stringify(change.config.watcher);
     this.options = { ...this.options, config: change.config };
     const fresh = new Set([...change.added, ...change.changed].map(key));
-    this.groups = change.config.processes.map((config) =>
-      fresh.has(key(config.id)) ? this.createGroup(config) : old.get(key(config.id))!,
-    );
+    /** The new instances of each rolled cluster; until its turn, each old one stays in its place. */
+    const replacements = new Map<Group, ManagedProcess[]>();
+    this.groups = change.config.processes.map((config) => {
+      if (!fresh.has(key(config.id))) return old.get(key(config.id))!;
+      const group = this.createGroup(config);
+      if (rolled.has(key(config.id))) {
+        replacements.set(group, group.members);
+        group.members = [];
+        old.get(key(config.id))!.members.forEach((m, index) => this.place(group, index, m));
+      }
+      return group;
+    });
     this.changes++;
     const { added, removed, changed, unchanged = [], notApplied = [] } = change;
     this.events.emit("config_reloaded", { added, removed, changed, unchanged, notApplied });
@@ -248,8 +259,9 @@ export class Supervisor {
       if (!fresh.has(key(group.id))) continue;
       const isNew = change.added.some((id) => key(id) === key(group.id));
       this.options.logger.log("info", "reload", isNew ? "added" : "changed", group.id);
-      if (rolled.has(key(group.id))) {
-        rolls.push(this.rollInto(old.get(key(group.id))!, group));
+      const replacing = replacements.get(group);
+      if (replacing) {
+        rolls.push(this.rollInto(old.get(key(group.id))!, group, replacing));
         continue;
       }
       this.arm(group, "reload");
@@ -278,18 +290,27 @@ export class Supervisor {
 
   /**
    * A reload of a cluster behind its load balancer: each old instance leaves the rotation and
-   * stops, its new definition starts and returns once it serves, then the next. If one does not
-   * come back, the old instances not yet replaced stay (running the previous definition until
-   * their next restart), so the cluster keeps serving.
+   * stops, its new definition starts and returns once it serves, then the next. Until its turn an
+   * old instance stays listed (and stoppable) in its place; one stopped meanwhile is replaced by a
+   * new one that is not started. If one does not come back, the old instances not yet replaced
+   * stay (running the previous definition until their next restart), so the cluster keeps serving.
    */
-  private async rollInto(old: Group, fresh: Group): Promise<void> {
+  private async rollInto(old: Group, fresh: Group, replacements: ManagedProcess[]): Promise<void> {
     old.schedules.stopAll();
     await old.watcher?.stop();
     this.armSchedules(fresh);
     this.armWatcher(fresh);
     const rotation = this.rotations.get(fresh.id.toLowerCase());
-    for (const [index, next] of fresh.members.entries()) {
-      const current = old.members[index];
+    for (const [index, next] of replacements.entries()) {
+      if (this.terminating) return;
+      const current = fresh.members[index];
+      this.place(fresh, index, next);
+      if (!current.isActive) {
+        current.block(true);
+        continue;
+      }
+      // Stopping, it is still the instance's to terminate or sample.
+      this.leaving.add(current);
       try {
         await cycleInstance({
           index,
@@ -299,19 +320,24 @@ export class Supervisor {
           port: (next.definition as ChildDefinition).clusterPort,
         });
       } catch (err) {
+        if (this.terminating) return;
         this.options.logger.log(
           "error",
           "reload",
           `${(err as Error).message}; the instances after it keep their previous definition`,
           fresh.id,
         );
-        for (let rest = index + 1; rest < fresh.members.length; rest++) {
-          fresh.members[rest] = old.members[rest];
-          this.byId.set(old.members[rest].id.toLowerCase(), { group: fresh, member: old.members[rest] });
-        }
         return;
+      } finally {
+        this.leaving.delete(current);
       }
     }
+  }
+
+  /** `member` as instance `index` of a cluster, listed and found by its id. */
+  private place(group: Group, index: number, member: ManagedProcess): void {
+    group.members[index] = member;
+    this.byId.set(member.id.toLowerCase(), { group, member });
   }
 
   /** New terminate defaults apply at once to the processes a reload did not recreate. */
@@ -436,12 +462,18 @@ export class Supervisor {
     for (const group of this.groups) yield* group.members;
   }
 
+  /** Every process that may have a child: the listed ones and those a reload roll is stopping. */
+  private *supervised(): Iterable<ManagedProcess> {
+    yield* this.allMembers();
+    yield* this.leaving;
+  }
+
   /** Sample CPU and memory of every running process group. */
   sampleUsage(): void {
     this.lastSample = performance.now();
     this.changes++;
     const byPid = new Map<number, ManagedProcess>();
-    for (const m of this.allMembers()) for (const pid of m.pids) byPid.set(pid, m);
+    for (const m of this.supervised()) for (const pid of m.pids) byPid.set(pid, m);
     const usage = this.sampler.sample(new Set(byPid.keys()));
     const totals = new Map<ManagedProcess, { cpu: number; rss: number; cpuSeconds: number }>();
     for (const [pid, u] of usage) {
@@ -449,7 +481,7 @@ export class Supervisor {
       const t = totals.get(m) ?? { cpu: 0, rss: 0, cpuSeconds: 0 };
       totals.set(m, { cpu: t.cpu + u.cpu, rss: t.rss + u.rss, cpuSeconds: t.cpuSeconds + u.cpuSeconds });
     }
-    for (const m of this.allMembers()) m.setUsage(totals.get(m));
+    for (const m of this.supervised()) m.setUsage(totals.get(m));
   }
 
   /** CPU seconds each process (not cluster entries) has used, as sampled, by id. */
@@ -634,7 +666,7 @@ export class Supervisor {
         for (const group of this.groups) group.schedules.stopAll();
         this.memoryTimer?.cancel();
         this.waiting.clear();
-        const members = [...this.allMembers()];
+        const members = [...this.supervised()];
         for (const m of members) m.block(true);
         await Promise.all([
           ...members.map((m) => m.stop("terminating")),

@@ -3,6 +3,7 @@ import { after, describe, test } from "node:test";
 import { UnknownProcessError } from "../../src/common/errors.ts";
 import { validateConfig } from "../../src/config/load.ts";
 import { ProcessState } from "../../src/core/states.ts";
+import { freePorts } from "../helpers/ports.ts";
 import { SupervisorHarness } from "../helpers/supervisor.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { alive, sleep, waitFor } from "../helpers/wait.ts";
@@ -117,5 +118,65 @@ describe("live global defaults", () => {
     await h.supervisor.stopProcess("t");
     assert.ok(performance.now() - began < 10_000, "killed after the new 0.3 s, not the old 60 s");
     assert.equal(h.status("t").signal, "SIGKILL");
+  });
+});
+
+describe("a reload that replaces a cluster one instance at a time", () => {
+  // Each instance listens on its PUP_CLUSTER_PORT after 600 ms, so a roll of three takes seconds.
+  const server = `node -e "setTimeout(() => require('net').createServer().listen(+process.env.PUP_CLUSTER_PORT, '127.0.0.1'), 600)"`;
+  const ids = ["web-1", "web-2", "web-3"];
+
+  async function rollingCluster() {
+    const base = await freePorts(4);
+    const config = (release: string) => ({
+      processes: [
+        {
+          id: "web",
+          cmd: server,
+          autostart: true,
+          env: { RELEASE: release },
+          terminateTimeout: 1,
+          cluster: { instances: 3, startPort: base + 1, commonPort: base },
+        },
+      ],
+    });
+    const h = new SupervisorHarness(config("1") as never, dir);
+    harnesses.push(h);
+    // A balancer stand-in: the core drains and restores; nothing to wait for.
+    h.supervisor.setRotation("web", { drain: async () => {}, restore: () => {} });
+    for (const id of ids) await h.waitRunning(id);
+    const oldPids = ids.map((id) => h.status(id).pid!);
+    const roll = h.supervisor.applyConfig({
+      config: validateConfig(config("2"), "test"),
+      added: [],
+      removed: [],
+      changed: ["web"],
+    });
+    return { h, oldPids, roll };
+  }
+
+  test("the instances not yet replaced are listed as they run, and terminate stops them", async () => {
+    const { h, oldPids, roll } = await rollingCluster();
+    await waitFor(() => h.status("web-1").pid !== oldPids[0], "web-1 to be replaced");
+    assert.equal(h.status("web-3").pid, oldPids[2], "web-3 is still the old instance");
+    assert.equal(h.status("web-3").status, RUNNING);
+    await h.supervisor.terminate();
+    await roll;
+    for (const [n, pid] of oldPids.entries()) assert.ok(!alive(pid), `old ${ids[n]} stopped`);
+    for (const id of ids) {
+      const { pid } = h.status(id);
+      assert.ok(pid === undefined || !alive(pid), `${id} stopped`);
+    }
+  });
+
+  test("an instance stopped during the roll stays stopped", async () => {
+    const { h, oldPids, roll } = await rollingCluster();
+    await h.supervisor.stopProcess("web-3");
+    assert.ok(!alive(oldPids[2]), "the running web-3 was stopped");
+    await roll;
+    await sleep(200);
+    assert.notEqual(h.status("web-3").status, RUNNING, "not started again by the roll");
+    assert.equal(h.status("web-2").status, RUNNING);
+    assert.notEqual(h.status("web-2").pid, oldPids[1], "the others were replaced");
   });
 });
