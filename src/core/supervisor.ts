@@ -246,7 +246,7 @@ export class Supervisor {
       if (rolled.has(key(config.id))) {
         replacements.set(group, group.members);
         group.members = [];
-        old.get(key(config.id))!.members.forEach((m, index) => this.place(group, index, m));
+        for (const [index, m] of old.get(key(config.id))!.members.entries()) this.place(group, index, m);
       }
       return group;
     });
