@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { jwtVerify } from "jose";
@@ -107,5 +107,24 @@ describe("pup token", () => {
       await runPup(["token", "--consumer", "c", "--config", path.join(root, "missing.json")]),
       /configuration file not found/,
     );
+  });
+
+  test("an empty secret file (a full disk, a hand edit) is replaced; an unreadable one is one line", async () => {
+    const { file, secretFile } = project();
+    mkdirSync(path.dirname(secretFile), { recursive: true });
+    writeFileSync(secretFile, "");
+    const r = await runPup(["token", "--consumer", "me", "--expire-in", "60", "--config", file]);
+    assert.equal(r.code, 0, r.stderr);
+    const secret = readFileSync(secretFile, "utf8");
+    assert.ok(secret.length > 0, "a new secret");
+    await jwtVerify(r.stdout.trim(), new TextEncoder().encode(secret));
+
+    const blocked = project();
+    writeFileSync(path.join(blocked.dir, ".pup"), "a file where the folder goes");
+    assertRefused(
+      await runPup(["token", "--consumer", "me", "--expire-in", "60", "--config", blocked.file]),
+      /^pup: cannot read the API secret .*\.main\.secret \(ENOTDIR\)$/m,
+    );
+    assertRefused(await runPup(["status", "--config", blocked.file]), /^pup: /);
   });
 });
