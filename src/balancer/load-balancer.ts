@@ -1,4 +1,5 @@
 import net from "node:net";
+import { after, type Timer } from "../common/timers.ts";
 import { type Backend, Relay, RelayList, type RelayPool } from "./relay.ts";
 import { candidateOrder, eligibility, inRotation, mayHold, type Strategy } from "./strategy.ts";
 
@@ -220,14 +221,15 @@ export class LoadBalancer implements RelayPool {
     return new Promise((resolve) => {
       const waiters = this.drainWaiters.get(index) ?? new Set();
       this.drainWaiters.set(index, waiters);
-      let timer: NodeJS.Timeout | undefined;
+      let timer: Timer | undefined;
       const done = () => {
-        clearTimeout(timer);
+        timer?.cancel();
         waiters.delete(done);
         resolve(backend.connections);
       };
       waiters.add(done);
-      if (Number.isFinite(timeoutMs)) timer = setTimeout(done, timeoutMs);
+      // Grace period plus terminate timeout, which may be longer than setTimeout takes.
+      if (Number.isFinite(timeoutMs)) timer = after(timeoutMs, done);
     });
   }
 

@@ -260,7 +260,8 @@ export class Relay {
     const code = err.code ?? err.message;
     if (this.state === "connecting") this.fail(`refused: ${code}`);
     else if (this.state === "awaiting") this.fail(`failed before answering: ${code}`);
-    else this.client.destroy();
+    // Cut off mid-answer: the client must not take what it got for the whole answer.
+    else this.client.resetAndDestroy();
   }
 
   upstreamClose(): void {
@@ -277,9 +278,12 @@ export class Relay {
     clearTimeout(this.timer);
     // Both ways done: the backend's connection is ending by itself (what the client sent last
     // may still be on its way to it). Otherwise it goes with the client.
-    const done = this.state === "relaying" && !hadError && this.client.readableEnded;
+    const relaying = this.state === "relaying";
+    const done = relaying && !hadError && this.client.readableEnded;
     if (this.state !== "closed") this.to("closed");
-    if (!done) this.upstream?.destroy();
+    // A client cut off mid-exchange is passed on as such, not as the end of what it sent.
+    if (relaying && hadError) this.upstream?.resetAndDestroy();
+    else if (!done) this.upstream?.destroy();
     this.pool.finished(this);
   }
 }

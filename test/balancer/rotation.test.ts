@@ -147,6 +147,19 @@ test("a drain that outlasts its deadline resolves with the connections left, and
   assert.equal(await balancer.drain(0, 100), 1);
   backend.releaseSlow();
   assert.equal(await slow, "a", "the connection in flight was answered");
+
+  // A deadline beyond setTimeout's range (2^31 ms: a long grace period) is waited, not fired at once.
+  await waitFor(() => balancer.stats().backends[0].open === 0, "the first slow request to close");
+  balancer.restore(0);
+  const slowAgain = get(port, { path: "/slow" });
+  await waitFor(() => balancer.stats().backends[0].open === 1, "the next slow request to be open");
+  let resolved = false;
+  const longDrain = balancer.drain(0, 3e9).then(() => (resolved = true));
+  await sleep(100);
+  assert.equal(resolved, false, "still waiting for the open connection");
+  backend.releaseSlow();
+  await slowAgain;
+  assert.equal(await longDrain, true, "resolved once the connection closed");
 });
 
 test("an unhealthy instance gets no new connection while its open ones finish; with none healthy, unhealthy ones serve", async () => {
