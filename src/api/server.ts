@@ -3,6 +3,7 @@ import fastifyWebsocket from "@fastify/websocket";
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   type onRequestHookHandler,
   type onResponseHookHandler,
@@ -149,6 +150,10 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     exposeHeadRoutes: false,
     // Telemetry's extra values are "string, number, boolean or null" (a union of types).
     ajv: { customOptions: { allowUnionTypes: true } },
+    // A URL the router cannot read (bad percent-encoding, a parameter too long): {error} too.
+    frameworkErrors: (error: FastifyError, _request, reply: FastifyReply) => {
+      void reply.code(error.statusCode ?? 400).send({ error: error.message });
+    },
   });
 
   // Each route gets its own hooks, built once from what it declares: its scope's authentication,

@@ -37,6 +37,19 @@ describe("bodies from any token holder cannot take the API down", () => {
     }
   };
 
+  test("a URL the router cannot read (bad percent-encoding, an id of 5000 characters) is answered {error}", async () => {
+    for (const token of [undefined, null]) {
+      const bad = await api.call("GET", "/processes/%E0%A4%A", { token });
+      assert.equal(bad.status, 400, bad.text);
+      assert.deepEqual(Object.keys(bad.body as object), ["error"], bad.text);
+      assert.match((bad.body as { error: string }).error, /not a valid url component/);
+      const long = await api.call("GET", `/processes/${"x".repeat(5000)}`, { token });
+      assert.equal(long.status, 414, long.text.slice(0, 200));
+      assert.deepEqual(Object.keys(long.body as object), ["error"], long.text.slice(0, 200));
+    }
+    await stillServing();
+  });
+
   test("a deeply nested telemetry report is refused (400), and GET /state, /processes still answer", async () => {
     const body = `{"sender":"a","memory":${nested(10_000)},"sent":"x","cwd":"/"}`;
     const r = await api.call("POST", "/telemetry", { rawBody: body });
