@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import https from "node:https";
 import net from "node:net";
+import { hostPort } from "../common/net.ts";
 import { signalGroup } from "../runner/process-group.ts";
 
 /** What one probe found: success, or why not (in the user's words, for the log and the event). */
@@ -99,6 +100,8 @@ function socketProbe(
         socket.destroy();
         return;
       }
+      // Decided: the rest of the answer (a body of any size) is read and thrown away unlooked-at.
+      socket.removeAllListeners("data");
       socket.resume();
       socket.end();
       setTimeout(() => socket.destroy(), 1000).unref();
@@ -116,7 +119,7 @@ function socketProbe(
 
 /** A TCP connection accepted (and closed at once). */
 export function tcpProbe(host: string, port: number): Probe {
-  const where = `tcp ${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const where = `tcp ${hostPort(host, port)}`;
   return (timeoutMs) => socketProbe(host, port, timeoutMs, where);
 }
 
