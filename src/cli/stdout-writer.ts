@@ -12,7 +12,8 @@ export class StdoutWriter {
 
   constructor(private readonly stream: NodeJS.WritableStream & { writableLength?: number } = process.stdout) {
     stream.on("error", (err: NodeJS.ErrnoException) => {
-      if (err.code === "EPIPE") this.gone = true;
+      // The reader closed its end of a pipe (EPIPE) or its terminal (EIO).
+      if (err.code === "EPIPE" || err.code === "EIO") this.gone = true;
       else this.failure ??= err;
     });
   }

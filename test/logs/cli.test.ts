@@ -129,29 +129,10 @@ describe("pup logs", () => {
     for (let i = 0; i < 100_000; i++) store.write({ ...entries[0], text: `entry ${i}`, timeStamp: T0 + i });
     await store.close();
 
-    // Through a shell's pipe (a pipe(2), which Node writes to asynchronously; a socket it is given
-    // by a parent Node process it writes to synchronously).
-    const pipeline = (tail: string) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const sh = spawn(
-          "bash",
-          [
-            "-c",
-            `"$NODE" "$PUP" logs --config "$FILE" -n 100000 2>"$FILE.err" | ${tail}; echo "pup exit \${PIPESTATUS[0]}"`,
-          ],
-          { env: { ...process.env, NODE: process.execPath, PUP: PUP_BIN, FILE: p.file, NO_COLOR: "1" } },
-        );
-        started.push({ kill: async () => void sh.kill("SIGKILL") } as PupProcess);
-        let stdout = "";
-        sh.stdout.setEncoding("utf8").on("data", (d: string) => {
-          stdout += d;
-        });
-        sh.on("close", (code) => resolve({ code, stdout, stderr: readFileSync(`${p.file}.err`, "utf8") }));
-      });
     // The reader starts once pup has filled the pipe and queued the rest (the query takes ~1 s).
-    const slow = await pipeline("(sleep 3; wc -l)");
+    const slow = await pipeline(p.file, "logs -n 100000", "(sleep 3; wc -l)");
     assert.equal(slow.stdout, "100000\npup exit 0\n", slow.stderr);
-    const head = await pipeline("head -n 1 >/dev/null");
+    const head = await pipeline(p.file, "logs -n 100000", "head -n 1 >/dev/null");
     assert.equal(head.stdout, "pup exit 0\n", "`pup logs | head`: exit 0");
     assert.equal(head.stderr, "", "nothing said: leaving is the reader's choice");
   });
@@ -234,6 +215,30 @@ describe("pup logs", () => {
   });
 });
 
+/**
+ * `pup <command> --config <file> | <tail>` through a shell's pipe (a pipe(2), which Node writes to
+ * asynchronously; a socket it is given by a parent Node process it writes to synchronously):
+ * what the tail printed, then pup's exit status; pup's stderr.
+ */
+function pipeline(file: string, command: string, tail: string) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const sh = spawn(
+      "bash",
+      [
+        "-c",
+        `"$NODE" "$PUP" ${command} --config "$FILE" 2>"$FILE.err" | ${tail}; echo "pup exit \${PIPESTATUS[0]}"`,
+      ],
+      { env: { ...process.env, NODE: process.execPath, PUP: PUP_BIN, FILE: file, NO_COLOR: "1" } },
+    );
+    started.push({ kill: async () => void sh.kill("SIGKILL") } as PupProcess);
+    let stdout = "";
+    sh.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    sh.on("close", (code) => resolve({ code, stdout, stderr: readFileSync(`${file}.err`, "utf8") }));
+  });
+}
+
 describe("pup monitor", () => {
   test("without a running instance: exit 1, one line", async () => {
     const p = project({ processes: [{ id: "a", cmd: "true" }] });
@@ -265,6 +270,10 @@ describe("pup monitor", () => {
     await monitor.waitForOutput(/\[LOG\] \[ticker:stdout\] tick \d+\n.*tick \d+\n/s);
     assert.ok(!monitor.stdout.includes("other"), "only the process asked for");
     assert.match(monitor.stdout, /^(\S+ \[LOG\] \[ticker:stdout\] tick \d+\n)+$/);
+    // `pup monitor | head`: once the reader has gone, the monitor ends by itself, quietly.
+    const head = await pipeline(p.file, "monitor --id ticker", "head -n 2 >/dev/null");
+    assert.equal(head.stdout, "pup exit 0\n", head.stderr);
+    assert.equal(head.stderr, "");
 
     run.child.kill("SIGTERM");
     await run.exited;

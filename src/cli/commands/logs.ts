@@ -240,6 +240,9 @@ export async function monitorCommand(flags: MonitorFlags): Promise<number> {
   let stopped = false;
   let connectedOnce = false;
   let socket: InstanceType<typeof WebSocket> | undefined;
+  /** The prints in flight, one after another; the first failure of stdout ends the monitor. */
+  let printing: Promise<void> = Promise.resolve();
+  let failure: unknown;
   const stop = interrupted().then(() => {
     stopped = true;
     socket?.close();
@@ -271,12 +274,27 @@ export async function monitorCommand(flags: MonitorFlags): Promise<number> {
         } catch {
           return;
         }
-        if (message.t === "log" && message.d && wanted(message.d)) void printer.print([message.d]);
-        // `pup monitor | head`: the reader is gone, and so is the point of going on.
-        if (printer.out.closed) {
-          stopped = true;
-          ws.close();
-        }
+        if (message.t !== "log" || !message.d || !wanted(message.d)) return;
+        // In order, at the reader's pace: the stream waits while stdout is full.
+        const entry = message.d;
+        ws.pause();
+        printing = printing
+          .then(() => printer.print([entry]))
+          .then(
+            () => ws.resume(),
+            (err) => {
+              failure ??= err;
+              stopped = true;
+              ws.close();
+            },
+          )
+          .then(() => {
+            // `pup monitor | head`: the reader is gone, and so is the point of going on.
+            if (printer.out.closed) {
+              stopped = true;
+              ws.close();
+            }
+          });
       });
       ws.on("error", () => {});
       ws.on("close", () => {
@@ -295,6 +313,8 @@ export async function monitorCommand(flags: MonitorFlags): Promise<number> {
     }
     await Promise.race([stop, new Promise((r) => setTimeout(r, RECONNECT_MS))]);
   }
+  await printing;
+  if (failure) throw failure;
   await printer.end();
   return 0;
 }
