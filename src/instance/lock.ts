@@ -76,6 +76,16 @@ function readText(file: string): string | undefined {
   }
 }
 
+/** The lock's text, or undefined when it is gone; a lock that cannot be read (a folder) throws. */
+function readLock(lockFile: string): string | undefined {
+  try {
+    return readFileSync(lockFile, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
 /** The pid of the instance that holds the lock, if it is alive. */
 export function lockHolder(lockFile: string): number | undefined {
   const owner = parseOwner(readText(lockFile) ?? "");
@@ -133,7 +143,7 @@ export function acquireLock(lockFile: string, configPath: string): () => void {
   try {
     for (let attempt = 0; attempt < 200; attempt++) {
       if (tryLink(temp, lockFile)) return () => releaseLock(lockFile, mine);
-      const current = readText(lockFile);
+      const current = readLock(lockFile);
       if (current === undefined) continue; // released in the meantime: try again
       const owner = parseOwner(current);
       if (owner !== undefined && isAlive(owner)) throw new InstanceRunningError(configPath, owner.pid);

@@ -50,6 +50,14 @@ describe("one instance per configuration file", () => {
     assert.equal(lockHolder(paths.lockFile), undefined);
   });
 
+  test("a folder where the lock goes: pup run names it in one line", async () => {
+    const { file } = project();
+    mkdirSync(instancePaths(file).lockFile, { recursive: true });
+    const r = await runPup(["run", "--config", file]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^pup: cannot write the instance lock .*\.main\.lock \(EISDIR\)\n$/);
+  });
+
   test("through a symbolic link it is the same instance: same lock, same files", async () => {
     const { dir, file } = project();
     const alias = path.join(dir, "alias.json");
