@@ -3,7 +3,7 @@ import { writeFileAtomic } from "../common/atomic-write.ts";
 import { ConfigError } from "../common/errors.ts";
 import { appendProcessText, newConfigText, removeProcessText, UneditableTextError } from "./edit-text.ts";
 import { suggestion } from "./errors.ts";
-import { fileLabel, parseConfig } from "./load.ts";
+import { fileLabel, parseConfig, requireProcesses } from "./load.ts";
 import type { ProcessConfigInput, PupConfig } from "./schema.ts";
 
 /**
@@ -34,8 +34,7 @@ function readText(file: string): string {
 /** Validate `next` as `pup run` would, then put it in place of `previous`. */
 function commitText(file: string, next: string, previous: string | undefined): void {
   const label = fileLabel(file);
-  const config = parseConfig(next, label);
-  if (config.processes.length === 0) throw new ConfigError(`${label}: processes: nothing to run`);
+  requireProcesses(parseConfig(next, label), label);
   try {
     writeFileAtomic(file, next, previous === undefined ? { exclusive: true } : { expect: previous });
   } catch (err) {

@@ -49,6 +49,12 @@ export function readConfigFile(file: string): PupConfig {
   return parseConfig(text, fileLabel(file));
 }
 
+/** `config`, if it has processes: what `pup run` (and so reload and the editing commands) accepts. */
+export function requireProcesses(config: PupConfig, label: string): PupConfig {
+  if (config.processes.length === 0) throw new ConfigError(`${label}: processes: nothing to run`);
+  return config;
+}
+
 export function loadConfig(location: ConfigLocation = {}): LoadedConfig {
   const file = findConfigPath(location);
   return { path: file, dir: path.dirname(file), config: readConfigFile(file) };

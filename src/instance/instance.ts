@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { ConfigError, UserError } from "../common/errors.ts";
 import { makePrivate, PRIVATE_DIR_MODE } from "../common/private-files.ts";
 import { type ConfigDiff, diffConfigs } from "../config/diff.ts";
-import { fileLabel, readConfigFile } from "../config/load.ts";
+import { fileLabel, readConfigFile, requireProcesses } from "../config/load.ts";
 import type { PupConfig } from "../config/schema.ts";
 import type { CoreFacade } from "../core/facade.ts";
 import { Supervisor } from "../core/supervisor.ts";
@@ -151,10 +151,7 @@ export class Instance implements InstanceContext {
       throw new ConfigError("this instance runs without a configuration file: there is nothing to reload");
     }
     if (this.stopping) throw new UserError("the instance is terminating", 409);
-    const next = readConfigFile(this.paths.configPath);
-    if (next.processes.length === 0) {
-      throw new ConfigError(`${fileLabel(this.paths.configPath)}: processes: nothing to run`);
-    }
+    const next = requireProcesses(readConfigFile(this.paths.configPath), fileLabel(this.paths.configPath));
     const diff = diffConfigs(this.config, next);
     if (dryRun) return diff;
     const { added, removed, changed, unchanged, notApplied } = diff;

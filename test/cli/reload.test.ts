@@ -92,6 +92,12 @@ describe("pup reload", () => {
       'pup: pup.jsonc: processes[0].restart: expected "always" or "error", got "sometimes"\n',
     );
     assert.equal(reload.stderr, run.stderr, "the same one line as pup run");
+    // Valid, with nothing to run: refused too, in the same words.
+    write("");
+    const empty = await runPup(["reload"], { cwd: dir });
+    assert.equal(empty.code, 1);
+    assert.equal(empty.stderr, "pup: pup.jsonc: processes: nothing to run\n");
+    assert.equal(empty.stderr, (await runPup(["run"], { cwd: dir })).stderr, "the same one line as pup run");
     assert.equal((await status(file)).keep.pid, pid, "still running as before");
   });
 

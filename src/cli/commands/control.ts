@@ -3,6 +3,7 @@ import { ApiError, ApiUnreachableError, type ProcessAction } from "../../client/
 import { type LocalInstance, localInstance, NoInstanceError } from "../../client/local.ts";
 import { UserError } from "../../common/errors.ts";
 import { memberIndex } from "../../config/identity.ts";
+import { fileLabel, requireProcesses } from "../../config/load.ts";
 import { stateName } from "../../core/states.ts";
 import type { ProcessInfo } from "../../core/types.ts";
 import { isCommandLineInstance } from "../../instance/command-line.ts";
@@ -272,8 +273,7 @@ export async function reloadCommand(
     // Checked here first, so that a mistake reads exactly as `pup run` here would print it (an
     // instance without a file says itself that there is nothing to reload).
     if (!isCommandLineInstance(configPath)) {
-      const next = await validateConfigFile(configPath);
-      if (next.processes.length === 0) throw new UserError(`${configPath}: processes: nothing to run`);
+      requireProcesses(await validateConfigFile(configPath), fileLabel(configPath));
     }
     const result = await client.reload({ dryRun: flags.dryRun, timeoutMs: stopTimeoutMs(config) });
     if (flags.json) {

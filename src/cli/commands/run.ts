@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import { ConfigError, UserError } from "../../common/errors.ts";
-import { fileLabel, validateConfig } from "../../config/load.ts";
+import { fileLabel, requireProcesses, validateConfig } from "../../config/load.ts";
 import type { PupConfig } from "../../config/schema.ts";
 import { commandLineConfigPath } from "../../instance/command-line.ts";
 import { keepRunningOnFaults } from "../../instance/faults.ts";
@@ -54,8 +54,7 @@ export async function runCommand(flags: RunFlags, extra: string[]): Promise<numb
     const loaded = loadFromFlags({ config: flags.config, cwd: flags.cwd });
     ({ config } = loaded);
     configPath = loaded.path;
-    if (config.processes.length === 0)
-      throw new ConfigError(`${fileLabel(configPath)}: processes: nothing to run`);
+    requireProcesses(config, fileLabel(configPath));
   }
 
   // The instance works from its configuration's folder (the real one, through a symbolic link),
