@@ -2,7 +2,7 @@ import type { ConfigDiff } from "../config/diff.ts";
 import type { ProcessConfig, PupConfig } from "../config/schema.ts";
 import { childDefinitions } from "../core/definitions.ts";
 import type { Health } from "../core/health.ts";
-import type { Rotation } from "../core/rolling.ts";
+import { keepsBalancer, type Rotation } from "../core/rolling.ts";
 import { ProcessState } from "../core/states.ts";
 import type { ProcessInfo } from "../core/types.ts";
 import type { InstanceContext, InstanceService } from "../instance/instance.ts";
@@ -50,19 +50,6 @@ function applyStatus(member: Backend, status: ProcessInfo): void {
   if (!running) member.balancer.setHealthy(member.index, healthy);
 }
 
-/** Whether two definitions of a cluster need the same balancer (port, instances, strategy). */
-function sameBalancer(a: ProcessConfig, b: ProcessConfig): boolean {
-  const [x, y] = [a.cluster, b.cluster];
-  return (
-    x !== undefined &&
-    y !== undefined &&
-    x.commonPort === y.commonPort &&
-    x.startPort === y.startPort &&
-    x.instances === y.instances &&
-    x.strategy === y.strategy
-  );
-}
-
 interface Cluster {
   config: ProcessConfig;
   balancer: LoadBalancer;
@@ -105,7 +92,7 @@ export class BalancerService implements InstanceService, BalancerView {
     const kept = new Set(
       diff.changed.map(key).filter((id) => {
         const cluster = [...this.clusters].find(([name]) => key(name) === id)?.[1];
-        return cluster !== undefined && sameBalancer(cluster.config, nextById.get(id)!);
+        return cluster !== undefined && keepsBalancer(cluster.config.cluster, nextById.get(id)!.cluster);
       }),
     );
     const going = new Set([...diff.removed, ...diff.changed].map(key).filter((id) => !kept.has(id)));

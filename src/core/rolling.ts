@@ -1,5 +1,6 @@
 import { UserError } from "../common/errors.ts";
 import { sleep } from "../common/timers.ts";
+import type { ClusterConfig } from "../config/schema.ts";
 import { tcpProbe } from "../health/probe.ts";
 import type { ManagedProcess, StartResult } from "./managed-process.ts";
 import { ProcessState, stateName } from "./states.ts";
@@ -16,6 +17,21 @@ export interface Rotation {
   drain(index: number, deadlineMs: number): Promise<void>;
   /** Back into rotation (the balancer still skips it while it is not running or not healthy). */
   restore(index: number): void;
+}
+
+/**
+ * Whether a cluster redefined from `a` to `b` keeps its load balancer as it is (same ports,
+ * instances and strategy): then a reload replaces its instances one at a time behind it.
+ */
+export function keepsBalancer(a: ClusterConfig | undefined, b: ClusterConfig | undefined): boolean {
+  return (
+    a !== undefined &&
+    b !== undefined &&
+    a.commonPort === b.commonPort &&
+    a.startPort === b.startPort &&
+    a.instances === b.instances &&
+    a.strategy === b.strategy
+  );
 }
 
 /** A rolling restart stopped at an instance that did not come back; the others keep serving. */

@@ -15,7 +15,7 @@ import { FileWatcher } from "./file-watcher.ts";
 import { combinedHealth, HealthMonitor, probeFor } from "./health.ts";
 import { ManagedProcess, type StartResult } from "./managed-process.ts";
 import { ResourceSampler } from "./resource-sampler.ts";
-import { cycleInstance, type Rotation } from "./rolling.ts";
+import { cycleInstance, keepsBalancer, type Rotation } from "./rolling.ts";
 import { nextRunIso, Schedules } from "./scheduler.ts";
 import { combinedState } from "./states.ts";
 import type { CoreEvents, ProcessEntry, ProcessInfo, Telemetry } from "./types.ts";
@@ -278,14 +278,7 @@ export class Supervisor {
 
   /** Whether a changed cluster can be replaced one instance at a time: its balancer stays as it is. */
   private canRoll(old: Group, next: ProcessConfig): boolean {
-    const [a, b] = [old.config.cluster, next.cluster];
-    if (!a || !b || !this.rotations.has(old.id.toLowerCase())) return false;
-    return (
-      a.instances === b.instances &&
-      a.startPort === b.startPort &&
-      a.commonPort === b.commonPort &&
-      a.strategy === b.strategy
-    );
+    return this.rotations.has(old.id.toLowerCase()) && keepsBalancer(old.config.cluster, next.cluster);
   }
 
   /**
