@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import path from "node:path";
 import { BlockedError, UnknownProcessError } from "../common/errors.ts";
 import { after, type Timer } from "../common/timers.ts";
+import { liveChanges } from "../config/diff.ts";
 import { idsOf } from "../config/identity.ts";
 import { type ProcessConfig, type PupConfig, watcherSchema } from "../config/schema.ts";
 import type { Logger } from "../logs/logger.ts";
@@ -234,8 +235,7 @@ export class Supervisor {
     const wasRunning = new Set(change.changed.filter(running).map(key));
     const gone = [...change.removed, ...change.changed].map(key).filter((id) => !rolled.has(id));
     await Promise.all(gone.map((id) => this.retire(old.get(id)!)));
-    const watcherChanged =
-      JSON.stringify(this.options.config.watcher) !== JSON.stringify(change.config.watcher);
+    const watcherChanged = liveChanges(this.options.config, change.config).includes("watcher");
     this.options = { ...this.options, config: change.config };
     const fresh = new Set([...change.added, ...change.changed].map(key));
     /** The new instances of each rolled cluster; until its turn, each old one stays in its place. */
