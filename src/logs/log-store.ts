@@ -198,7 +198,9 @@ export class LogStore implements LogSink, LogReader {
       onSettled: () => {
         if (this.queue.length > 0 && !this.scheduled) this.schedule();
       },
-      report: (severity, message) => this.report(message, severity),
+      // Not through report(): the keeper says each failure and recovery once per episode itself,
+      // and a second episode with the same error must be said again.
+      report: (severity, message) => this.options.onError(message, severity),
     });
   }
 
