@@ -1,7 +1,7 @@
 import path from "node:path";
 import { type LogEntry, type LogLines, toEntries } from "./entry.ts";
 import { FileAppender, type FileAppenderOptions } from "./file-appender.ts";
-import { formatLine } from "./format.ts";
+import { formatLine, isChildOutput } from "./format.ts";
 import type { LogSink } from "./sink.ts";
 import type { SinkHealth } from "./sink-fault.ts";
 
@@ -54,7 +54,10 @@ export class FileSink implements LogSink {
   private writeRoute(route: FileRoute, entry: LogEntry): boolean {
     const file = entry.severity === "error" ? (route.stderr ?? route.stdout) : route.stdout;
     if (!file) return true;
-    return this.appender(file).write(`${formatLine(entry, { decorate: route.decorate, colors: false })}\n`);
+    // An undecorated file holds a child's lines as it wrote them, as writeLines does.
+    const raw = !route.decorate && isChildOutput(entry) && !entry.text.includes("\n");
+    const line = raw ? entry.text : formatLine(entry, { decorate: route.decorate, colors: false });
+    return this.appender(file).write(`${line}\n`);
   }
 
   write(entry: LogEntry): boolean {

@@ -44,11 +44,14 @@ export function escapeChildOutput(text: string): string {
   return styled ? `${out}${RESET}` : out;
 }
 
+/** A line a child wrote (not a message of pup's about it). */
+export function isChildOutput(entry: LogEntry): boolean {
+  return entry.processId !== CORE_PROCESS_ID && (entry.category === "stdout" || entry.category === "stderr");
+}
+
 /** An entry's text as rendered: a child's output keeps its colours, anything else no control at all. */
 export function renderedText(entry: LogEntry): string {
-  const childOutput =
-    entry.processId !== CORE_PROCESS_ID && (entry.category === "stdout" || entry.category === "stderr");
-  return childOutput ? escapeChildOutput(entry.text) : escapeControls(entry.text);
+  return isChildOutput(entry) ? escapeChildOutput(entry.text) : escapeControls(entry.text);
 }
 
 /** `<ISO time> [<SEVERITY>] [<processId>:<category>] <text>` */

@@ -142,7 +142,7 @@ describe("lines read together (a child's burst)", () => {
     const groups: LogLines[] = [
       ["web", "log", "stdout", ["a", "b ünï", ""]],
       ["db", "error", "stderr", ["oops", "trace"]],
-      ["web", "error", "stderr", ["web err"]],
+      ["web", "error", "stderr", ["web err \x07 \x1b[2J \x1b[31mred\x1b[0m"]],
       ["db", "log", "stdout", ["db 1", "db 2", "db 3"]],
     ].map(([processId, severity, category, texts]) => ({
       processId: processId as string,
@@ -169,7 +169,11 @@ describe("lines read together (a child's burst)", () => {
       assert.equal(together, one.read(file), file);
       assert.ok(together.length > 0, `${file} written`);
     }
-    assert.equal(readFileSync(path.join(dir, "web.log"), "utf8"), "a\nb ünï\n\nweb err\n");
+    // An undecorated file holds the child's output as it wrote it, controls and all.
+    assert.equal(
+      readFileSync(path.join(dir, "web.log"), "utf8"),
+      "a\nb ünï\n\nweb err \x07 \x1b[2J \x1b[31mred\x1b[0m\n",
+    );
   });
 });
 
