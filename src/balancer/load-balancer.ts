@@ -1,5 +1,6 @@
 import net from "node:net";
 import { after, type Timer } from "../common/timers.ts";
+import { tcpProbe } from "../health/probe.ts";
 import { type Backend, Relay, RelayList, type RelayPool } from "./relay.ts";
 import { candidateOrder, eligibility, inRotation, mayHold, type Strategy } from "./strategy.ts";
 
@@ -49,7 +50,6 @@ export interface LoadBalancerStats {
 
 const DEFAULT_PROBE_INTERVAL_MS = 2000;
 const DEFAULT_HOLD_TIMEOUT_MS = 30_000;
-const ACCEPT_POLL_MS = 50;
 
 /**
  * A TCP load balancer in front of a cluster: each client connection is forwarded, byte for byte,
@@ -69,8 +69,6 @@ export class LoadBalancer implements RelayPool {
   private dropped = 0;
   /** Per backend: callbacks of drains waiting for its last connection to end. */
   private readonly drainWaiters = new Map<number, Set<() => void>>();
-  /** Per backend: bumped by each drain, so that a restore that waited yields to a later drain. */
-  private readonly drainCount = new Map<number, number>();
 
   constructor(private readonly options: LoadBalancerOptions) {
     this.backends = options.backends.map((b, i) => ({
@@ -209,7 +207,6 @@ export class LoadBalancer implements RelayPool {
   drain(index: number, timeoutMs = Number.POSITIVE_INFINITY): Promise<number> {
     const backend = this.backends[index];
     if (!backend) return Promise.resolve(0);
-    this.drainCount.set(index, (this.drainCount.get(index) ?? 0) + 1);
     if (!backend.drained) {
       backend.drained = true;
       this.options.log(
@@ -234,19 +231,12 @@ export class LoadBalancer implements RelayPool {
   }
 
   /**
-   * Put a drained backend back in rotation; with `waitAcceptingMs`, only once its port accepts a
-   * connection (false, and left out, if it does not within that time, or if it was drained again
-   * meanwhile). A drain still waiting resolves with the connections left.
+   * Put a drained backend back in rotation (the core calls this once the instance serves again).
+   * A drain still waiting resolves with the connections left.
    */
-  async restore(index: number, options: { waitAcceptingMs?: number } = {}): Promise<boolean> {
+  restore(index: number): void {
     const backend = this.backends[index];
-    if (!backend) return false;
-    if (options.waitAcceptingMs !== undefined) {
-      const drains = this.drainCount.get(index);
-      const accepting = await this.waitUntilAccepting(index, options.waitAcceptingMs);
-      if (!accepting || this.drainCount.get(index) !== drains) return false;
-      backend.up = true;
-    }
+    if (!backend) return;
     if (backend.drained) {
       backend.drained = false;
       this.options.log("info", `${this.describe(index)} back in rotation`);
@@ -255,20 +245,6 @@ export class LoadBalancer implements RelayPool {
     this.drainWaiters.delete(index);
     for (const done of waiters ?? []) done();
     this.releaseHeld();
-    return true;
-  }
-
-  /** Whether the backend's port accepts a connection within `timeoutMs` (tried every 50 ms). */
-  async waitUntilAccepting(index: number, timeoutMs: number): Promise<boolean> {
-    const backend = this.backends[index];
-    if (!backend) return false;
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      if (await accepts(backend.host, backend.port, Math.max(1, deadline - performance.now()))) return true;
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(ACCEPT_POLL_MS, left)));
-    }
   }
 
   /** Held clients try again once some backend can take them. */
@@ -312,12 +288,11 @@ export class LoadBalancer implements RelayPool {
   private probe(): void {
     this.backends.forEach((backend) => {
       if (backend.up || !backend.running) return;
-      void accepts(
+      void tcpProbe(
         backend.host,
         backend.port,
-        this.options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS,
-      ).then((ok) => {
-        if (ok) backend.up = true;
+      )(this.options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS).then((result) => {
+        if (result.ok) backend.up = true;
       });
     });
   }
@@ -328,19 +303,4 @@ export class LoadBalancer implements RelayPool {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server = undefined;
   }
-}
-
-/** Whether `host:port` accepts a TCP connection within `timeoutMs`. */
-function accepts(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const finish = (ok: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    socket.once("connect", () => finish(true));
-    socket.once("error", () => finish(false));
-  });
 }

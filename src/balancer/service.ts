@@ -31,7 +31,7 @@ function rotationOf(balancer: LoadBalancer): Rotation {
     drain: async (index, deadlineMs) => {
       await balancer.drain(index, deadlineMs);
     },
-    restore: (index) => void balancer.restore(index),
+    restore: (index) => balancer.restore(index),
   };
 }
 

@@ -117,11 +117,9 @@ test("draining an instance under steady load: no new connection reaches it, its 
   const answeredBeforeRestart = a.answered;
   await sleep(200);
 
-  // Restarted on the same port: back in rotation once it accepts.
-  const restored = balancer.restore(0, { waitAcceptingMs: 5000 });
-  await sleep(100);
+  // Restarted on the same port, then back in rotation (the core restores it once it serves).
   await a.listen(a.port);
-  assert.equal(await restored, true);
+  balancer.restore(0);
   await waitFor(() => a.answered > answeredBeforeRestart + 20, "the restored instance to serve again");
   await load.stop();
 
@@ -200,7 +198,7 @@ test("with every instance drained, a client waits for one to return instead of b
   const waiting = get(port);
   await waitFor(() => balancer.stats().held === 1, "the client to be held");
   assert.equal(backend.accepted, 0);
-  await balancer.restore(0);
+  balancer.restore(0);
   assert.equal(await waiting, "a");
   assert.equal(balancer.stats().held, 0);
   assert.equal(balancer.stats().dropped, 0);
@@ -281,21 +279,19 @@ test("a client that connects and leaves without a byte (a port check) does not m
   assert.deepEqual([stats.up, stats.failed, stats.total], [true, 0, 3]);
 });
 
-test("waitUntilAccepting: false while the port refuses, true once something listens there", async () => {
-  const backend = await new TestBackend("a").listen();
-  const { balancer } = await startBalancer([backend]);
-  await backend.stop();
-  assert.equal(await balancer.waitUntilAccepting(0, 150), false);
-  const accepting = balancer.waitUntilAccepting(0, 5000);
-  await sleep(100);
-  await backend.listen(backend.port);
-  assert.equal(await accepting, true);
-  // Drained again while a restore waited: the restore yields to the later drain.
-  void balancer.drain(0);
-  const restore = balancer.restore(0, { waitAcceptingMs: 1000 });
-  void balancer.drain(0);
-  assert.equal(await restore, false);
-  assert.equal(balancer.stats().backends[0].drained, true);
+test("a backend that refused is marked down, skipped, and marked up again once its port accepts", async () => {
+  const backends = [await new TestBackend("a").listen(), await new TestBackend("b").listen()];
+  const { balancer, port } = await startBalancer(backends, { probeIntervalMs: 50 });
+  await backends[0].stop();
+  const answers: string[] = [];
+  for (let i = 0; i < 4; i++) answers.push(await get(port));
+  assert.deepEqual(answers, ["b", "b", "b", "b"], "the refusing backend is skipped, no client fails");
+  assert.equal(balancer.stats().backends[0].up, false);
+  await backends[0].listen(backends[0].port);
+  await waitFor(() => balancer.stats().backends[0].up, "the probe to mark it up");
+  const again = new Set<string>();
+  for (let i = 0; i < 4; i++) again.add(await get(port));
+  assert.deepEqual([...again].sort(), ["a", "b"]);
 });
 
 test("a client that sent everything and half-closed is replayed whole, FIN included, when the first backend drops it", async () => {
