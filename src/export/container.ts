@@ -2,6 +2,7 @@ import path from "node:path";
 import type { IIoK8sApiCoreV1Container as Container } from "kubernetes-models/v1/Container";
 import type { IIoK8sApiCoreV1EnvVar as EnvVar } from "kubernetes-models/v1/EnvVar";
 import type { IIoK8sApiCoreV1PodSpec as PodSpec } from "kubernetes-models/v1/PodSpec";
+import { shQuote } from "../common/shell-quote.ts";
 import type { ProcessConfig, PupConfig } from "../config/schema.ts";
 import { probesOf } from "./probes.ts";
 
@@ -22,8 +23,6 @@ const posix = path.posix;
 
 /** API servers before 1.32 refuse other variable names. */
 const PORTABLE_ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
-
-const shellQuote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 
 /**
  * Kubernetes expands `$(NAME)` in a container's command and env values, and reads `$$` as `$`;
@@ -58,7 +57,7 @@ function commandOf(p: ProcessConfig, options: PodOptions, warn: (message: string
   const cmd = p.cmd ?? "";
   const script = cmd;
   // pup appends env.PATH and path to the inherited PATH; here the image's PATH is the inherited one.
-  const prefix = pathAdded.length > 0 ? `export PATH="$PATH":${shellQuote(pathAdded.join(":"))}; ` : "";
+  const prefix = pathAdded.length > 0 ? `export PATH="$PATH":${shQuote(pathAdded.join(":"))}; ` : "";
   return ["/bin/sh", "-c", escapeExpansion(`${prefix}${script}`)];
 }
 

@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { ConfigError, UserError } from "../common/errors.ts";
 import { makePrivate, PRIVATE_DIR_MODE } from "../common/private-files.ts";
 import { type ConfigDiff, diffConfigs } from "../config/diff.ts";
@@ -126,9 +125,8 @@ export class Instance implements InstanceContext {
    * (or a hand) left them open to others.
    */
   private makePrivateDirs(): void {
+    // claimInstance has made them.
     const { pupDir, dataDir, tempDir } = this.paths;
-    mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
-    mkdirSync(tempDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     for (const dir of [pupDir, dataDir, tempDir]) {
       const opened = makePrivate(dir, PRIVATE_DIR_MODE);
       if (opened) this.logger.log("warn", "init", `pup's files are for their owner only: ${opened}`);

@@ -65,10 +65,7 @@ export function systemdText(value: string): string {
   return value.replace(/%/g, "%%").replace(/[\x00-\x1f\x7f]/g, " ");
 }
 
-/** A POSIX shell word: single quotes, which keep everything (newlines too) literal. */
-export function shQuote(value: string): string {
-  return PLAIN.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
+export { shQuote } from "../common/shell-quote.ts";
 
 /** An upstart stanza argument (`chdir`, `env`): double quotes with backslash escapes, one line. */
 export function upstartQuote(what: string, value: string): string {

@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import { ConfigError, UserError } from "../../common/errors.ts";
+import { shQuote } from "../../common/shell-quote.ts";
 import { fileLabel, requireProcesses, validateConfig } from "../../config/load.ts";
 import type { PupConfig } from "../../config/schema.ts";
 import { commandLineConfigPath } from "../../instance/command-line.ts";
@@ -15,10 +16,6 @@ import { type ProcessFlags, processFromFlags } from "../process-flags.ts";
 export type RunFlags = ProcessFlags & ConfigFlags;
 
 /** Quote an argument so that `parseCommand` gives it back unchanged. */
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
 /**
  * `run --cmd …` / `run -- CMD ARGS`: one process and no configuration file. The instance works in
  * `--cwd` (default: here), as the process does, and goes by a name there (commandLineConfigPath)
@@ -32,7 +29,7 @@ function configFromFlags(flags: RunFlags, extra: string[]): { config: PupConfig;
   const proc = processFromFlags(
     {
       ...flags,
-      cmd: flags.cmd ?? (flags.worker ? undefined : extra.map(shellQuote).join(" ")),
+      cmd: flags.cmd ?? (flags.worker ? undefined : extra.map(shQuote).join(" ")),
       cwd: undefined,
     },
     flags.worker ? extra : [],
