@@ -21,7 +21,7 @@ const FORWARDED = [
 ] as const satisfies ReadonlyArray<keyof CoreEvents>;
 
 /** Why the stream closes a subscriber: the WebSocket close code and reason it sends. */
-export const CLOSE = {
+const CLOSE = {
   shutdown: { code: 1001, reason: "pup is shutting down" },
   /** Policy violation: a subscriber must read what it is sent. */
   fellBehind: { code: 1008, reason: "fell behind" },

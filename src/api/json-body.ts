@@ -6,14 +6,14 @@ import { UserError } from "../common/errors.ts";
  * object with small values (IPC's `eventData` is the deepest); a deeper one is an attack on the
  * recursive code that reads, stores, renders and streams it, not a request.
  */
-export const MAX_JSON_DEPTH = 32;
+const MAX_JSON_DEPTH = 32;
 
 /**
  * Whether `text` (JSON or not) opens more than `limit` arrays or objects inside one another,
  * brackets inside strings aside. One pass over the characters; short texts cannot, and are not
  * scanned.
  */
-export function jsonNestingExceeds(text: string, limit: number): boolean {
+function jsonNestingExceeds(text: string, limit: number): boolean {
   if (text.length <= limit * 2) return false;
   let depth = 0;
   let inString = false;

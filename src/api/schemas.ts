@@ -27,7 +27,7 @@ const extraValue = {
 } as const;
 
 /** Keys a telemetry report may carry beyond sender, memory, sent and cwd. */
-export const TELEMETRY_EXTRA_KEYS = 16;
+const TELEMETRY_EXTRA_KEYS = 16;
 
 export const telemetry = {
   type: "object",
@@ -252,7 +252,7 @@ export const logBody = {
   required: ["severity", "plugin", "message"],
 } as const;
 
-export const MAX_LOG_ROWS = 10_000;
+const MAX_LOG_ROWS = 10_000;
 
 export const logsQuery = {
   type: "object",

@@ -38,7 +38,7 @@ declare module "fastify" {
   }
 }
 
-export const BODY_LIMIT = 1024 * 1024;
+const BODY_LIMIT = 1024 * 1024;
 
 export interface ApiServerOptions {
   context: InstanceContext;

@@ -27,7 +27,7 @@ const CHILD_TOKEN_REFRESH_MS = 24 * 3600 * 1000;
 /** What a child's token may do (SPEC §2.3). */
 const CHILD_SCOPES: Scope[] = ["telemetry", "log"];
 
-export function isLoopback(hostname: string): boolean {
+function isLoopback(hostname: string): boolean {
   return hostname === "localhost" || hostname === "::1" || /^127\./.test(hostname);
 }
 

@@ -49,7 +49,7 @@ const MEMINFO_KEYS: Record<string, keyof SystemMemory> = {
 };
 
 /** Parse /proc/meminfo text (values in kB) into bytes. */
-export function parseMeminfo(text: string): Partial<SystemMemory> {
+function parseMeminfo(text: string): Partial<SystemMemory> {
   const memory: Partial<SystemMemory> = {};
   for (const line of text.split("\n")) {
     const match = /^(\w+):\s+(\d+)\s*kB/.exec(line);

@@ -41,7 +41,7 @@ export interface RelayPool {
  * - relaying:  the backend has answered: bytes flow both ways, nothing is looked at any more
  * - closed:    the client has gone (or been sent away); a backend connection, if any, is ending
  */
-export type RelayState = "choosing" | "held" | "connecting" | "awaiting" | "relaying" | "closed";
+type RelayState = "choosing" | "held" | "connecting" | "awaiting" | "relaying" | "closed";
 
 const TRANSITIONS: Readonly<Record<RelayState, readonly RelayState[]>> = {
   choosing: ["connecting", "held", "closed"],

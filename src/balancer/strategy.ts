@@ -61,7 +61,7 @@ export function mayHold(backends: ReadonlyArray<BackendState>): boolean {
 }
 
 /** FNV-1a: a stable, fast hash of the client's address. */
-export function hashAddress(address: string): number {
+function hashAddress(address: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < address.length; i++) {
     hash ^= address.charCodeAt(i);

@@ -9,7 +9,7 @@ import type { ProcessInfo } from "../core/types.ts";
  * Pup does; the CLI compares them with the statuses before the action to say which it was.
  */
 
-export const PAST: Record<ProcessAction, string> = {
+const PAST: Record<ProcessAction, string> = {
   start: "started",
   stop: "stopped",
   restart: "restarted",

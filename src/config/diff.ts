@@ -25,9 +25,9 @@ export interface ConfigDiff {
 }
 
 /** Global keys a running instance applies at once. Any other top-level key needs a restart. */
-export const LIVE_KEYS = ["name", "logger", "watcher", "terminateTimeout", "terminateGracePeriod"] as const;
+const LIVE_KEYS = ["name", "logger", "watcher", "terminateTimeout", "terminateGracePeriod"] as const;
 /** Keys of `api` applied at once; the listening address (`hostname`, `port`) is not. */
-export const LIVE_API_KEYS = ["revoked"] as const;
+const LIVE_API_KEYS = ["revoked"] as const;
 
 /** Keys that mean nothing to a running instance. */
 const INERT_KEYS = new Set(["$schema", "processes"]);

@@ -59,7 +59,7 @@ export function startsLine(text: string, pos: number): boolean {
   return text.slice(lineStart(text, pos), pos).trim() === "";
 }
 
-export function eolOf(text: string): TextStyle["eol"] {
+function eolOf(text: string): TextStyle["eol"] {
   return text.includes("\r\n") ? "\r\n" : "\n";
 }
 
@@ -128,7 +128,7 @@ function inlineDetails(text: string, node: ObjectNode, style: TextStyle): TextSt
 }
 
 /** A JSON5 string literal in the style's quotes. */
-export function formatString(value: string, quote: TextStyle["quote"]): string {
+function formatString(value: string, quote: TextStyle["quote"]): string {
   const json = JSON.stringify(value);
   if (quote === '"') return json;
   const inner = json.slice(1, -1).replace(/\\.|'/g, (m) => (m === '\\"' ? '"' : m === "'" ? "\\'" : m));

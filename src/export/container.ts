@@ -28,7 +28,7 @@ const PORTABLE_ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
  * Kubernetes expands `$(NAME)` in a container's command and env values, and reads `$$` as `$`;
  * doubling a `$` before `$` or `(` keeps the text as pup would run it (`$(date)`, `$$`).
  */
-export const escapeExpansion = (text: string) => text.replace(/\$(?=[$(])/g, "$$$$");
+const escapeExpansion = (text: string) => text.replace(/\$(?=[$(])/g, "$$$$");
 
 /** A path of the configuration (relative to its folder) as a path in the image. */
 function inImage(file: string, options: PodOptions, warn: (message: string) => void, key: string): string {

@@ -23,7 +23,7 @@ const LABEL_MAX = 63;
 const trimDashes = (text: string) => text.replace(/^-+|-+$/g, "");
 
 /** `Api_Server.v2` → `api-server-v2`: lower case, every run of other characters one dash. */
-export function dnsLabel(id: string, max = LABEL_MAX): string {
+function dnsLabel(id: string, max = LABEL_MAX): string {
   return trimDashes(trimDashes(id.toLowerCase().replace(/[^a-z0-9]+/g, "-")).slice(0, max));
 }
 

@@ -8,7 +8,7 @@ import { cronSchedule } from "./schedule.ts";
  */
 
 /** Kubernetes' own default of a Job's `backoffLimit`, also used when `restartLimit` is not set. */
-export const DEFAULT_BACKOFF_LIMIT = 6;
+const DEFAULT_BACKOFF_LIMIT = 6;
 
 export interface JobRun {
   /** OnFailure when pup would restart the run after a failure, else Never. */

@@ -23,7 +23,7 @@ export interface InstancePaths {
  * second `pup run` through the link finds the lock, and `pup status` through it the instance.
  * A file that does not exist (the virtual configuration of `run --cmd`) resolves by its folder.
  */
-export function realConfigPath(configPath: string): string {
+function realConfigPath(configPath: string): string {
   const absolute = path.resolve(configPath);
   try {
     return realpathSync.native(absolute);

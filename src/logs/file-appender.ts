@@ -97,11 +97,6 @@ export class FileAppender {
   /** Hook for rotation: called before each batch with the bytes about to be written. */
   protected beforeWrite(_bytes: number): void {}
 
-  /** Hook for rotation: a rotation that failed is a failure of the file. */
-  protected report(message: string): void {
-    this.options.onError(message);
-  }
-
   protected open(): void {
     mkdirSync(path.dirname(this.file), { recursive: true });
     this.fd = openSync(this.file, "a");

@@ -24,7 +24,7 @@ function escaped(c: string): string {
 }
 
 /** The text with every control character written out visibly: it stays one inert line. */
-export function escapeControls(text: string): string {
+function escapeControls(text: string): string {
   return CONTROL.test(text) ? text.replace(CONTROLS, escaped) : text;
 }
 
@@ -33,7 +33,7 @@ export function escapeControls(text: string): string {
  * an SGR sequence can neither move the cursor nor start a line), every other control character is
  * written out, and a reset follows a styled line so that its colour does not run into the next.
  */
-export function escapeChildOutput(text: string): string {
+function escapeChildOutput(text: string): string {
   if (!CONTROL.test(text)) return text;
   let styled = false;
   const out = text.replace(STYLE_OR_CONTROL, (match) => {
@@ -50,7 +50,7 @@ export function isChildOutput(entry: LogEntry): boolean {
 }
 
 /** An entry's text as rendered: a child's output keeps its colours, anything else no control at all. */
-export function renderedText(entry: LogEntry): string {
+function renderedText(entry: LogEntry): string {
   return isChildOutput(entry) ? escapeChildOutput(entry.text) : escapeControls(entry.text);
 }
 

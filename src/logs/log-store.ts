@@ -152,10 +152,6 @@ export class LogStore implements LogSink, LogReader {
     return store;
   }
 
-  get file(): string {
-    return this.options.file;
-  }
-
   /** Entries accepted and not yet written. */
   get backlog(): number {
     return this.queue.entries;

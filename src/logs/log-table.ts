@@ -270,10 +270,4 @@ export class LogTable {
     const row = this.statement(`SELECT max(id) AS id FROM ${this.from}`).get() as { id: number | null };
     return row.id ?? 0;
   }
-
-  /** How many entries the store holds. */
-  count(): number {
-    const row = this.statement(`SELECT sum(line_count) AS n FROM ${this.from}`).get() as { n: number | null };
-    return row.n ?? 0;
-  }
 }

@@ -124,7 +124,7 @@ export function describePlan(file: ServiceFile, action: "enable" | "disable"): s
 }
 
 /** What to tell the user once the service runs: how to see it, its logs, and how to stop it. */
-export function describeNextSteps(file: ServiceFile): string {
+function describeNextSteps(file: ServiceFile): string {
   const width = Math.max(...file.nextSteps.map(([what]) => what.length)) + 1;
   return [
     "next steps:",
