@@ -35,6 +35,8 @@ const CLOSE = {
  * dropped subscriber had unsent is held until then.
  */
 const CLOSE_GRACE_MS = 1000;
+/** How often subscribers get the application state. */
+const STATE_INTERVAL_MS = 1000;
 
 /** How much the stream keeps unsent before it disconnects subscribers that fall behind. */
 export interface StreamLimits {
@@ -42,6 +44,8 @@ export interface StreamLimits {
   maxBufferedBytes?: number;
   /** Past this many bytes unsent over all subscribers, the slowest are disconnected (default 32 MiB). */
   maxTotalBufferedBytes?: number;
+  /** A subscriber that does not answer a ping within this time is dropped (default 30 s). */
+  heartbeatMs?: number;
 }
 
 export interface EventStreamOptions extends StreamLimits {
@@ -50,9 +54,6 @@ export interface EventStreamOptions extends StreamLimits {
   /** The state object sent as `init` and, once a second, as `application_state`. */
   state: () => ApplicationState;
   guard: RenderGuard;
-  stateIntervalMs?: number;
-  /** A subscriber that does not answer a ping within this time is dropped. */
-  heartbeatMs?: number;
 }
 
 /** Who subscribes, as its token says. */
@@ -155,7 +156,7 @@ export class EventStream {
     this.detachFull.push(() => logger.off("log", onLog));
     this.stateTimer = setInterval(
       () => this.broadcast("application_state", this.options.state()),
-      this.options.stateIntervalMs ?? 1000,
+      STATE_INTERVAL_MS,
     );
     this.stateTimer.unref();
   }

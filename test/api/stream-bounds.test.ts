@@ -13,8 +13,8 @@ class Subscriber {
   readonly opened: Promise<void>;
   readonly closed: Promise<{ code: number; reason: string }>;
 
-  constructor(url: string) {
-    this.ws = new WebSocket(url);
+  constructor(url: string, options: WebSocket.ClientOptions = {}) {
+    this.ws = new WebSocket(url, options);
     this.ws.on("message", (data) => this.messages.push(JSON.parse(String(data))));
     this.ws.on("error", () => {});
     this.opened = new Promise((resolve, reject) => {
@@ -99,6 +99,28 @@ describe("what the event stream keeps unsent is bounded, for all subscribers tog
       await api.close();
     }
   });
+});
+
+test("a subscriber that answers no ping (a vanished client) is dropped at the next heartbeat; one that answers stays", async () => {
+  const api = await ApiInstance.start(
+    { processes: [{ id: "p", cmd: "sleep 1000" }] },
+    { stream: { heartbeatMs: 150 } },
+  );
+  const url = `ws://127.0.0.1:${api.port}/wss?access_token=${await api.token()}`;
+  const vanished = new Subscriber(url, { autoPong: false });
+  const answering = new Subscriber(url);
+  try {
+    await Promise.all([vanished.opened, answering.opened]);
+    const { code } = await vanished.closed;
+    assert.equal(code, 1006, "cut off, without a closing handshake");
+    await sleep(400);
+    assert.equal(answering.ws.readyState, WebSocket.OPEN, "pongs keep a subscriber");
+    const gauge = /pup_api_stream_subscribers (\d+)/.exec((await api.call("GET", "/metrics")).text);
+    assert.equal(Number(gauge?.[1]), 1);
+  } finally {
+    for (const s of [vanished, answering]) s.ws.terminate();
+    await api.close();
+  }
 });
 
 describe("an event stream ends with its token", () => {
