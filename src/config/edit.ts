@@ -1,9 +1,8 @@
-import { readFileSync } from "node:fs";
 import { writeFileAtomic } from "../common/atomic-write.ts";
 import { ConfigError } from "../common/errors.ts";
 import { appendProcessText, newConfigText, removeProcessText, UneditableTextError } from "./edit-text.ts";
 import { suggestion } from "./errors.ts";
-import { fileLabel, parseConfig, requireProcesses } from "./load.ts";
+import { fileLabel, parseConfig, readConfigText, requireProcesses } from "./load.ts";
 import type { ProcessConfigInput, PupConfig } from "./schema.ts";
 
 /**
@@ -21,14 +20,6 @@ function fsError(file: string, err: unknown): ConfigError {
       `${fileLabel(file)} was changed by someone else meanwhile; nothing written, try again`,
     );
   return new ConfigError(`${fileLabel(file)}: cannot write: ${code ?? err}`);
-}
-
-function readText(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (err) {
-    throw new ConfigError(`${fileLabel(file)}: cannot read: ${(err as NodeJS.ErrnoException).code ?? err}`);
-  }
 }
 
 /** Validate `next` as `pup run` would, then put it in place of `previous`. */
@@ -66,7 +57,7 @@ export function initConfig(file: string, proc: ProcessConfigInput, name?: string
 }
 
 export function appendProcess(file: string, proc: ProcessConfigInput): void {
-  const text = readText(file);
+  const text = readConfigText(file);
   // The file must be valid as it is: a problem it already has is reported as the file's own.
   parseConfig(text, fileLabel(file));
   commitText(
@@ -86,7 +77,7 @@ function findProcess(file: string, config: PupConfig, id: string): number {
 /** Remove the process `id` (any case); returns its id as the file spelt it. */
 export function removeProcess(file: string, id: string): string {
   const label = fileLabel(file);
-  const text = readText(file);
+  const text = readConfigText(file);
   const current = parseConfig(text, label);
   const index = findProcess(file, current, id);
   const own = current.processes[index].id;

@@ -39,14 +39,17 @@ export function validateConfig(raw: unknown, label: string): PupConfig {
   return result.data;
 }
 
-export function readConfigFile(file: string): PupConfig {
-  let text: string;
+/** The text of a configuration file; one that cannot be read is a ConfigError naming it. */
+export function readConfigText(file: string): string {
   try {
-    text = readFileSync(file, "utf8");
+    return readFileSync(file, "utf8");
   } catch (err) {
     throw new ConfigError(`${fileLabel(file)}: cannot read: ${(err as NodeJS.ErrnoException).code ?? err}`);
   }
-  return parseConfig(text, fileLabel(file));
+}
+
+export function readConfigFile(file: string): PupConfig {
+  return parseConfig(readConfigText(file), fileLabel(file));
 }
 
 /** `config`, if it has processes: what `pup run` (and so reload and the editing commands) accepts. */

@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { writeFileAtomic } from "../common/atomic-write.ts";
 import { UserError } from "../common/errors.ts";
 import { PACKAGE_ROOT } from "../common/package-root.ts";
 import type { PupConfig } from "../config/schema.ts";
@@ -142,14 +143,17 @@ function requireRoot(file: ServiceFile): void {
 /** Write the service file and enable the service; errors say what was done and what failed. */
 export function installService(file: ServiceFile): string {
   requireRoot(file);
-  if (existsSync(file.path))
-    throw new UserError(`${file.path} already exists; run "pup disable-service" first`);
+  const exists = () => new UserError(`${file.path} already exists; run "pup disable-service" first`);
+  if (existsSync(file.path)) throw exists();
   try {
     mkdirSync(path.dirname(file.path), { recursive: true });
-    writeFileSync(file.path, file.content);
+    // Whole or not at all: a half-written service file would be refused by every later install.
+    writeFileAtomic(file.path, file.content, { exclusive: true });
     chmodSync(file.path, file.mode);
   } catch (err) {
-    throw new UserError(`cannot write ${file.path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") throw exists();
+    throw new UserError(`cannot write ${file.path}: ${code ?? err}`);
   }
   for (const step of file.enable) {
     const { ok, output } = run(step);
