@@ -34,6 +34,12 @@ export async function validateConfigFile(configPath: string) {
   return readConfigFile(configPath);
 }
 
+/** Read and validate the whole file as `pup run` would: one with nothing to run is refused too. */
+export async function runnableConfigFile(configPath: string) {
+  const { fileLabel, readConfigFile, requireProcesses } = await import("../config/load.ts");
+  return requireProcesses(readConfigFile(configPath), fileLabel(configPath));
+}
+
 /** Plain JSON first (built in), JSON5 only for files that need it; undefined if neither parses. */
 export async function parseLeniently(configPath: string): Promise<unknown> {
   let text: string;

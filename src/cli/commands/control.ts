@@ -3,14 +3,18 @@ import { ApiError, ApiUnreachableError, type ProcessAction } from "../../client/
 import { type LocalInstance, localInstance, NoInstanceError } from "../../client/local.ts";
 import { UserError } from "../../common/errors.ts";
 import { memberIndex } from "../../config/identity.ts";
-import { fileLabel, requireProcesses } from "../../config/load.ts";
 import { stateName } from "../../core/states.ts";
 import type { ProcessInfo } from "../../core/types.ts";
 import { isCommandLineInstance } from "../../instance/command-line.ts";
 import { colorsAllowed } from "../../logs/format.ts";
 import { summarizeAction } from "../action-summary.ts";
 import { type ConfigFlags, resolveInstancePath } from "../config-flags.ts";
-import { type ControlConfig, readControlConfig, validateConfigFile } from "../control-config.ts";
+import {
+  type ControlConfig,
+  readControlConfig,
+  runnableConfigFile,
+  validateConfigFile,
+} from "../control-config.ts";
 
 /*
  * Kept light on purpose: `pup status` is the command run most often, so this module and its
@@ -273,7 +277,7 @@ export async function reloadCommand(
     // Checked here first, so that a mistake reads exactly as `pup run` here would print it (an
     // instance without a file says itself that there is nothing to reload).
     if (!isCommandLineInstance(configPath)) {
-      requireProcesses(await validateConfigFile(configPath), fileLabel(configPath));
+      await runnableConfigFile(configPath);
     }
     const result = await client.reload({ dryRun: flags.dryRun, timeoutMs: stopTimeoutMs(config) });
     if (flags.json) {
