@@ -2,6 +2,7 @@
  * JSON Schemas of the API's requests and answers: Fastify validates and serialises with them,
  * and /openapi.json is generated from them.
  */
+import { STRATEGIES } from "../config/schema.ts";
 import { SEVERITIES } from "../logs/entry.ts";
 
 const isoTime = { type: "string", format: "date-time" } as const;
@@ -123,7 +124,7 @@ const balancer = {
   properties: {
     process: { type: "string", description: "the cluster's id" },
     port: { type: "integer", description: "its commonPort" },
-    strategy: { type: "string", enum: ["round-robin", "least-connections", "ip-hash"] },
+    strategy: { type: "string", enum: [...STRATEGIES] },
     held: { type: "integer", description: "clients waiting for an instance to return to rotation" },
     dropped: { type: "integer", description: "clients closed without an answer" },
     backends: { type: "array", items: balancerBackend },

@@ -2,7 +2,9 @@
  * Where the load balancer may send a new connection, and in which order: pure functions of the
  * backends' state, so that every rule can be tested without sockets.
  */
-export type Strategy = "round-robin" | "least-connections" | "ip-hash";
+import type { Strategy } from "../config/schema.ts";
+
+export type { Strategy };
 
 export interface BackendState {
   /** The instance is RUNNING (per the supervisor). */

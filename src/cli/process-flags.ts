@@ -1,6 +1,6 @@
 import { type Command, Option } from "commander";
 import { UserError } from "../common/errors.ts";
-import type { ProcessConfigInput } from "../config/schema.ts";
+import { type ProcessConfigInput, STRATEGIES, type Strategy } from "../config/schema.ts";
 
 /** What `-d, --cwd` says in `init` and `append`: the process's `cwd` key. */
 const PROCESS_CWD = "working directory of the process (its cwd key; relative to the configuration's folder)";
@@ -26,13 +26,7 @@ export function addProcessFlags(command: Command, cwdDescription = PROCESS_CWD):
     .option("--instances <n>", "run a cluster of n instances")
     .option("--start-port <port>", "first port of the cluster instances")
     .option("--common-port <port>", "port of the cluster's load balancer")
-    .addOption(
-      new Option("--strategy <strategy>", "load-balancing strategy").choices([
-        "round-robin",
-        "least-connections",
-        "ip-hash",
-      ]),
-    )
+    .addOption(new Option("--strategy <strategy>", "load-balancing strategy").choices(STRATEGIES))
     .option("--stdout <file>", "append the process's output to this file")
     .option("--stderr <file>", "append the process's errors to this file");
 }
@@ -53,7 +47,7 @@ export interface ProcessFlags {
   instances?: string;
   startPort?: string;
   commonPort?: string;
-  strategy?: "round-robin" | "least-connections" | "ip-hash";
+  strategy?: Strategy;
   stdout?: string;
   stderr?: string;
 }

@@ -177,6 +177,10 @@ export const globalLoggerSchema = z
   })
   .describe("logging of the instance (default: decorated, coloured console lines and a 48-hour log store)");
 
+/** How a cluster's load balancer picks an instance. */
+export const STRATEGIES = ["round-robin", "least-connections", "ip-hash"] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
 export const clusterSchema = z
   .strictObject({
     instances: z
@@ -205,7 +209,7 @@ export const clusterSchema = z
         "port of the load balancer in front of the instances, on every interface (0.0.0.0); requires startPort (default: none)",
       ),
     strategy: z
-      .enum(["round-robin", "least-connections", "ip-hash"])
+      .enum(STRATEGIES)
       .default("round-robin")
       .describe('how the load balancer picks an instance (default "round-robin")'),
   })
