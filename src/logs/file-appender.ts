@@ -1,5 +1,6 @@
-import { closeSync, fstatSync, mkdirSync, openSync, statSync, write, writev } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, write, writev } from "node:fs";
 import path from "node:path";
+import { fileIdentity } from "../common/file-identity.ts";
 import { SinkFault, type SinkHealth } from "./sink-fault.ts";
 
 const HIGH_WATER_MARK = 4 * 1024 * 1024;
@@ -130,14 +131,7 @@ export class FileAppender {
     const now = this.now();
     if (now - this.checkedAt < CHECK_INTERVAL_MS) return;
     this.checkedAt = now;
-    let current: string | undefined;
-    try {
-      const s = statSync(this.file);
-      current = `${s.dev}:${s.ino}`;
-    } catch {
-      // removed
-    }
-    if (current === this.identity) return;
+    if (fileIdentity(this.file) === this.identity) return;
     this.options.onError(`log file ${this.file} was removed or moved away; writing to a new one`, "info");
     this.reopen();
   }

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { fileIdentity } from "../common/file-identity.ts";
 import { Checkpointer, type CheckpointResult } from "./checkpointer.ts";
 import type { LogEntry, LogLines } from "./entry.ts";
 import { LogTable } from "./log-table.ts";
@@ -8,7 +9,6 @@ import type { LogSink } from "./sink.ts";
 import { SinkFault, type SinkHealth, type SinkReport } from "./sink-fault.ts";
 import {
   describe,
-  fileIdentity,
   isCorruption,
   moveAside,
   openDatabase,

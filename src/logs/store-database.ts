@@ -38,16 +38,6 @@ export function describe(err: unknown): string {
   return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
-/** The file's device and inode: another value (or none) means it was removed or replaced. */
-export function fileIdentity(file: string): string | undefined {
-  try {
-    const s = statSync(file);
-    return `${s.dev}:${s.ino}`;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The store and its WAL and shared-memory files readable by the instance's user only. */
 function restrictMode(file: string): void {
   if (!existsSync(file)) closeSync(openSync(file, "a", FILE_MODE));
