@@ -219,7 +219,8 @@ async function main() {
     { what: "the processes to run", timeoutMs: 60_000 },
   );
   await collectFromApi();
-  const tag = reaperTag([...pids.seen.keys()][0]);
+  // Any child will do; a crash-looping one may be gone by now, so the first that still runs.
+  const tag = [...pids.seen.keys()].map(reaperTag).find((t) => t !== undefined);
   if (!tag) throw new Error("no child carries PUP_REAPER_TAG: cannot find the instance's children in /proc");
 
   await sleep(2000); // settle: the first burst of starts is not the steady state
