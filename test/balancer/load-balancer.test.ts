@@ -69,53 +69,8 @@ describe("LoadBalancer forwards bytes both ways, whole and in order", () => {
   });
 });
 
-describe("LoadBalancer passes an abrupt end on as one", () => {
-  test("a backend that resets after answering part: the client sees a reset, not a complete answer", async () => {
-    const backend = net.createServer((socket) => {
-      socket.write("partial");
-      setTimeout(() => socket.resetAndDestroy(), 100);
-    });
-    await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
-    const balancer = new LoadBalancer({
-      port: 0,
-      hostname: "127.0.0.1",
-      strategy: "round-robin",
-      backends: [{ host: "127.0.0.1", port: (backend.address() as net.AddressInfo).port }],
-      log: () => {},
-    });
-    balancer.setRunning(0, true);
-    await balancer.listen();
-    after(async () => {
-      await balancer.close();
-      await new Promise((resolve) => backend.close(resolve));
-    });
-    const outcome = await new Promise<{ data: string; end: string }>((resolve) => {
-      const socket = net.connect(balancer.address!.port, "127.0.0.1");
-      let data = "";
-      socket.on("connect", () => socket.write("GET / HTTP/1.0\r\n\r\n"));
-      socket.on("data", (d) => (data += d));
-      socket.on("error", (err: NodeJS.ErrnoException) => resolve({ data, end: err.code ?? err.message }));
-      socket.on("end", () => resolve({ data, end: "end" }));
-    });
-    assert.deepEqual(outcome, { data: "partial", end: "ECONNRESET" });
-    await waitForClosed(balancer);
-  });
-});
-
-async function waitForClosed(balancer: LoadBalancer): Promise<void> {
-  for (let i = 0; i < 100 && balancer.backends[0].connections > 0; i++)
-    await new Promise((r) => setTimeout(r, 20));
-  assert.equal(balancer.backends[0].connections, 0, "no connection left open");
-}
-
-test("a client that resets mid-exchange: the backend sees a reset, not the end of the request", async () => {
-  let backendSaw: (end: string) => void = () => {};
-  const seen = new Promise<string>((resolve) => (backendSaw = resolve));
-  const backend = net.createServer((socket) => {
-    socket.on("data", () => socket.write("ack"));
-    socket.on("error", (err: NodeJS.ErrnoException) => backendSaw(err.code ?? err.message));
-    socket.on("end", () => backendSaw("end"));
-  });
+/** A balancer in front of `backend` alone, both closed when the test ends. */
+async function balancerFor(backend: net.Server): Promise<LoadBalancer> {
   await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
   const balancer = new LoadBalancer({
     port: 0,
@@ -130,10 +85,50 @@ test("a client that resets mid-exchange: the backend sees a reset, not the end o
     await balancer.close();
     await new Promise((resolve) => backend.close(resolve));
   });
-  const client = net.connect(balancer.address!.port, "127.0.0.1");
-  client.on("error", () => {});
-  client.on("connect", () => client.write("upload, part 1"));
-  client.once("data", () => client.resetAndDestroy());
-  assert.equal(await seen, "ECONNRESET");
-  await waitForClosed(balancer);
+  return balancer;
+}
+
+async function waitForClosed(balancer: LoadBalancer): Promise<void> {
+  for (let i = 0; i < 100 && balancer.backends[0].connections > 0; i++)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.equal(balancer.backends[0].connections, 0, "no connection left open");
+}
+
+describe("LoadBalancer passes an abrupt end on as one", () => {
+  test("a backend that resets after answering part: the client sees a reset, not a complete answer", async () => {
+    const balancer = await balancerFor(
+      net.createServer((socket) => {
+        socket.write("partial");
+        setTimeout(() => socket.resetAndDestroy(), 100);
+      }),
+    );
+    const outcome = await new Promise<{ data: string; end: string }>((resolve) => {
+      const socket = net.connect(balancer.address!.port, "127.0.0.1");
+      let data = "";
+      socket.on("connect", () => socket.write("GET / HTTP/1.0\r\n\r\n"));
+      socket.on("data", (d) => (data += d));
+      socket.on("error", (err: NodeJS.ErrnoException) => resolve({ data, end: err.code ?? err.message }));
+      socket.on("end", () => resolve({ data, end: "end" }));
+    });
+    assert.deepEqual(outcome, { data: "partial", end: "ECONNRESET" });
+    await waitForClosed(balancer);
+  });
+
+  test("a client that resets mid-exchange: the backend sees a reset, not the end of the request", async () => {
+    let backendSaw: (end: string) => void = () => {};
+    const seen = new Promise<string>((resolve) => (backendSaw = resolve));
+    const balancer = await balancerFor(
+      net.createServer((socket) => {
+        socket.on("data", () => socket.write("ack"));
+        socket.on("error", (err: NodeJS.ErrnoException) => backendSaw(err.code ?? err.message));
+        socket.on("end", () => backendSaw("end"));
+      }),
+    );
+    const client = net.connect(balancer.address!.port, "127.0.0.1");
+    client.on("error", () => {});
+    client.on("connect", () => client.write("upload, part 1"));
+    client.once("data", () => client.resetAndDestroy());
+    assert.equal(await seen, "ECONNRESET");
+    await waitForClosed(balancer);
+  });
 });
