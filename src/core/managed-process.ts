@@ -147,6 +147,11 @@ export class ManagedProcess {
     return ACTIVE_STATES.has(this.state);
   }
 
+  /** Active, or due to start again by itself (a restart pending): a process meant to be running. */
+  get meantToRun(): boolean {
+    return this.isActive || this.pendingRestart !== undefined;
+  }
+
   /** RUNNING, and healthy when it has a health check: what dependants and the balancer wait for. */
   get isReady(): boolean {
     return (

@@ -285,7 +285,7 @@ export class Supervisor {
    * A reload of a cluster behind its load balancer: each old instance leaves the rotation and
    * stops, its new definition starts and returns once it serves, then the next. Until its turn an
    * old instance stays listed (and stoppable) in its place; one stopped meanwhile is replaced by a
-   * new one that is not started. If one does not come back, the old instances not yet replaced
+   * new one that is not started (one waiting to restart is replaced by a running one). If one does not come back, the old instances not yet replaced
    * stay (running the previous definition until their next restart), so the cluster keeps serving.
    */
   private async rollInto(old: Group, fresh: Group, replacements: ManagedProcess[]): Promise<void> {
@@ -298,7 +298,7 @@ export class Supervisor {
       if (this.terminating) return;
       const current = fresh.members[index];
       this.place(fresh, index, next);
-      if (!current.isActive) {
+      if (!current.meantToRun) {
         current.block(true);
         continue;
       }

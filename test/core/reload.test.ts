@@ -179,4 +179,36 @@ describe("a reload that replaces a cluster one instance at a time", () => {
     assert.equal(h.status("web-2").status, RUNNING);
     assert.notEqual(h.status("web-2").pid, oldPids[1], "the others were replaced");
   });
+
+  test("an instance waiting to restart when the roll reaches it is replaced by a running one", async () => {
+    const base = await freePorts(4);
+    // Release 1 of web-3 exits at once, and restarts only after a minute.
+    const cmd = `node -e "const p = +process.env.PUP_CLUSTER_PORT; if (process.env.RELEASE === '1' && p === ${base + 3}) process.exit(1); require('net').createServer().listen(p, '127.0.0.1')"`;
+    const config = (release: string) => ({
+      processes: [
+        {
+          id: "web",
+          cmd,
+          autostart: true,
+          env: { RELEASE: release },
+          restartDelayMs: 60_000,
+          terminateTimeout: 1,
+          cluster: { instances: 3, startPort: base + 1, commonPort: base },
+        },
+      ],
+    });
+    const h = new SupervisorHarness(config("1") as never, dir);
+    harnesses.push(h);
+    h.supervisor.setRotation("web", { drain: async () => {}, restore: () => {} });
+    for (const id of ["web-1", "web-2"]) await h.waitRunning(id);
+    await waitFor(() => h.status("web-3").nextRestart !== undefined, "web-3 to wait for its restart");
+    await h.supervisor.applyConfig({
+      config: validateConfig(config("2"), "test"),
+      added: [],
+      removed: [],
+      changed: ["web"],
+    });
+    for (const id of ids) assert.equal(h.status(id).status, RUNNING, id);
+    assert.equal(h.status("web-3").nextRestart, undefined);
+  });
 });
